@@ -1,0 +1,34 @@
+# Prune Lab - the two commands a newcomer needs:  make run  (serve the dashboard)  and  make test.
+# Both create .venv on first use and install the pinned requirements into it.
+
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# 127.0.0.1 by default: only this computer can open the lab. For a classroom LAN: make run HOST=0.0.0.0
+HOST ?= 127.0.0.1
+PORT ?= 8501
+
+.PHONY: run test bench baselines clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m streamlit run app.py --server.address $(HOST) --server.port $(PORT)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+# Regenerate the shipped baseline checkpoints (see README: "Shipped baselines").
+baselines: $(STAMP)
+	$(PY) -m pruning_core train --preset seed --out pruning_core/assets/checkpoints/baseline.pt
+	$(PY) -m pruning_core train --preset paper --out pruning_core/assets/checkpoints/baseline-paper.pt
+
+clean:
+	rm -rf $(VENV) .pytest_cache

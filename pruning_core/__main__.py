@@ -1,0 +1,6 @@
+"""Entry point: ``python -m pruning_core ...`` (see cli.py)."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

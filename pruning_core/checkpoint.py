@@ -1,0 +1,148 @@
+"""Checkpoints: a model, its masks, its recipe and its pruning history, safe to load from anywhere.
+
+On disk a checkpoint is ``torch.save`` of a dict holding only tensors and primitives, so it is read with
+``torch.load(..., weights_only=True)`` - never a general unpickle. Its ``state_dict`` has the plain keys
+(``fc1.weight`` ...) with pruned weights exactly 0.0, so any ``nn.Module`` of the same shape can load it.
+Names such as ``baseline`` resolve to the checkpoints shipped in the package.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import io
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from . import paths
+from .errors import UserError
+from .masks import Masks
+from .models import LeNet300100
+from .settings import MNIST_MEAN, MNIST_STD, ModelSettings, TrainSettings
+
+FORMAT = "prune-lab-checkpoint"
+VERSION = 1
+MAX_BYTES = 64 * 1024 * 1024  # far above any LeNet-300-100 checkpoint (~1.4 MB); refuses huge uploads early
+
+
+@dataclass
+class Checkpoint:
+    """A model with the masks that stay applied to it, the recipe it was trained with, and its history."""
+
+    model: LeNet300100
+    masks: Masks
+    recipe: TrainSettings
+    history: list[dict] = field(default_factory=list)  # one plain dict per prune step
+    accuracy: float | None = None                      # test accuracy of this exact state
+    origin: str = ""                                   # built-in name or file it came from
+
+    @property
+    def config(self) -> dict:
+        return {"arch": "lenet-300-100", "hidden": list(self.model.settings.hidden),
+                "normalize": {"mean": MNIST_MEAN, "std": MNIST_STD}}
+
+    def copy(self) -> "Checkpoint":
+        """An independent copy (the model is deep-copied; masks are immutable values)."""
+        return dataclasses.replace(self, model=copy.deepcopy(self.model), history=copy.deepcopy(self.history))
+
+    def to_dict(self) -> dict:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "config": self.config,
+            "state_dict": {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()},
+            "masks": self.masks.state(),
+            "recipe": dataclasses.asdict(self.recipe),
+            "history": self.history,
+            "accuracy": self.accuracy,
+        }
+
+
+def resolve(name_or_path: str) -> Path:
+    """A built-in checkpoint name (``baseline``, ``baseline-paper``, ...) or a path -> an existing file."""
+    builtin = paths.builtin_checkpoint(name_or_path)
+    path = builtin if builtin is not None else Path(name_or_path).expanduser()
+    if not path.is_file():
+        hint = f"; built-in names: {', '.join(paths.BUILTIN_CHECKPOINTS)}" if builtin is None else ""
+        raise UserError(f"checkpoint {name_or_path!r} not found{hint}")
+    return path.resolve()
+
+
+def save(checkpoint: Checkpoint, path: str | Path) -> Path:
+    """Write atomically (temp file in the same directory, then rename): never a half-written checkpoint."""
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise UserError(f"output {target} is a directory; give a file name such as {target}/model.pt")
+    if not target.parent.is_dir():
+        raise UserError(f"output directory {target.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(checkpoint.to_dict(), f)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target.resolve()
+
+
+def load(name_or_path: str, device: torch.device | str = "cpu") -> Checkpoint:
+    """Read a checkpoint file (or built-in name) with ``weights_only=True`` and validate everything in it."""
+    path = resolve(name_or_path)
+    if path.stat().st_size > MAX_BYTES:
+        raise UserError(f"{path.name} is larger than {MAX_BYTES // 2**20} MB; not a Prune Lab checkpoint")
+    with open(path, "rb") as f:
+        return from_bytes(f.read(), device, origin=name_or_path)
+
+
+def from_bytes(data: bytes, device: torch.device | str = "cpu", origin: str = "upload") -> Checkpoint:
+    """Parse checkpoint bytes (a file or an upload). Refuses anything but tensors and primitives."""
+    if len(data) > MAX_BYTES:
+        raise UserError(f"checkpoint is larger than {MAX_BYTES // 2**20} MB")
+    try:
+        raw = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, AttributeError, TypeError) as err:
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UserError(f"not a safe Prune Lab checkpoint ({first_line[:160]})") from None
+    return _from_dict(raw, torch.device(device), origin)
+
+
+def _from_dict(raw: object, device: torch.device, origin: str) -> Checkpoint:
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise UserError("not a Prune Lab checkpoint (missing format marker)")
+    if raw.get("version") != VERSION:
+        raise UserError(f"unsupported checkpoint version {raw.get('version')!r} (this Prune Lab reads {VERSION})")
+    try:
+        model = LeNet300100(ModelSettings(hidden=tuple(raw["config"]["hidden"])))
+        recipe = TrainSettings(**raw["recipe"])
+        state, mask_state = raw["state_dict"], raw["masks"]
+        history, accuracy = list(raw.get("history") or []), raw.get("accuracy")
+    except (KeyError, TypeError) as err:
+        raise UserError(f"checkpoint is missing or has a malformed field ({err})") from None
+    if not isinstance(state, dict) or not isinstance(mask_state, dict):
+        raise UserError("checkpoint's state_dict and masks must be dictionaries of tensors")
+    expected = model.state_dict()
+    if sorted(state) != sorted(expected):
+        raise UserError(f"checkpoint has tensors {sorted(state)}, expected {sorted(expected)}")
+    for key, tensor in state.items():
+        if not isinstance(tensor, torch.Tensor) or tensor.shape != expected[key].shape or not tensor.is_floating_point():
+            raise UserError(f"checkpoint tensor {key!r} has the wrong type or shape")
+        if not torch.isfinite(tensor).all():
+            raise UserError(f"checkpoint tensor {key!r} holds NaN or infinite values")
+    model.load_state_dict(state)
+    masks = Masks(mask_state)
+    masks.check_fits(model)
+    params = dict(model.named_parameters())
+    if any(params[n].detach()[~m].abs().sum() > 0 for n, m in masks.items()):
+        raise UserError("checkpoint has nonzero weights where its masks say pruned")
+    if accuracy is not None and not isinstance(accuracy, float):
+        raise UserError("checkpoint's accuracy must be a number")
+    if not all(isinstance(step, dict) for step in history):
+        raise UserError("checkpoint's history must be a list of records")
+    return Checkpoint(model=model.to(device), masks=masks.to(device), recipe=recipe, history=history,
+                      accuracy=accuracy, origin=origin)
+

@@ -1,0 +1,214 @@
+"""``python -m pruning_core``: train, prune, schedule, evaluate and inspect from the command line.
+
+Every argument is validated before any work starts, so bad input costs nothing and writes nothing: it gets a
+one-line ``prune-lab: error: ...`` on stderr and exit code 2. Long work draws a progress bar on stderr;
+``--json`` prints exactly one JSON object on stdout.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from . import analyze, checkpoint, lab
+from .data import load_mnist, resolve_device
+from .errors import UserError
+from .progress import ProgressBar
+from .settings import PRESETS, PRUNE_SCOPES, REFERENCE_PERCENTS, ModelSettings, PruneSettings, check_percent, preset
+
+EXIT_USAGE = 2
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # argparse prints usage + message; we want one line
+        self.exit(EXIT_USAGE, f"prune-lab: error: {message}\n")
+
+
+def percent_arg(text: str) -> float:
+    try:
+        return check_percent(float(text))
+    except (ValueError, UserError) as err:
+        raise argparse.ArgumentTypeError(str(err) if isinstance(err, UserError)
+                                         else f"percent must be a number in [0, 100), got {text!r}")
+
+
+def percents_arg(text: str) -> list[float]:
+    values = [percent_arg(part) for part in text.split(",")]
+    if any(b < a for a, b in zip(values, values[1:])):
+        raise argparse.ArgumentTypeError("percents must not decrease (pruned weights never come back)")
+    return values
+
+
+def count_arg(text: str, low: int = 0, high: int = 1000) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be in {low}..{high}, got {value}")
+    return value
+
+
+def lr_arg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not 0 < value <= 10:
+        raise argparse.ArgumentTypeError(f"learning rate must be a number in (0, 10], got {text!r}")
+    return value
+
+
+def hidden_arg(text: str) -> ModelSettings:
+    try:
+        return ModelSettings(hidden=tuple(int(part) for part in text.split(",")))
+    except (ValueError, UserError) as err:
+        raise argparse.ArgumentTypeError(str(err) if isinstance(err, UserError)
+                                         else f"hidden sizes look like 300,100, got {text!r}") from None
+
+
+def out_file(text: str) -> Path:
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a directory; give a file name")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"directory {path.parent} does not exist")
+    return path
+
+
+def out_dir(text: str) -> Path:
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} exists and is not a directory")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"directory {path.parent} does not exist")
+    return path
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="python -m pruning_core", description=__doc__.splitlines()[0])
+    common = Parser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    common.add_argument("--device", default="auto", help="auto (cuda if present, else cpu), cpu or cuda")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    p = sub.add_parser("train", parents=[common], help="train a dense LeNet-300-100")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="seed")
+    p.add_argument("--epochs", type=count_arg)
+    p.add_argument("--hidden", type=hidden_arg, default=ModelSettings())
+    p.add_argument("--seed", type=lambda t: count_arg(t, 0, 2**63 - 1))
+    p.add_argument("--out", type=out_file, required=True)
+
+    p = sub.add_parser("prune", parents=[common], help="prune to a cumulative percent, then retrain")
+    p.add_argument("--checkpoint", required=True, help="a file or a built-in name (baseline, baseline-paper)")
+    p.add_argument("--percent", type=percent_arg, required=True, help="after this step P %% of weights are 0")
+    p.add_argument("--scope", choices=PRUNE_SCOPES, default="global")
+    p.add_argument("--retrain-epochs", type=count_arg, default=1)
+    p.add_argument("--lr", type=lr_arg, help="retraining lr (default: 1/10 of the training recipe's)")
+    p.add_argument("--out", type=out_file, required=True)
+
+    p = sub.add_parser("schedule", parents=[common], help="iterative prune -> retrain over a list of percents")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--percents", type=percents_arg, default=list(REFERENCE_PERCENTS))
+    p.add_argument("--scope", choices=PRUNE_SCOPES, default="global")
+    p.add_argument("--retrain-epochs", type=count_arg, default=1)
+    p.add_argument("--lr", type=lr_arg)
+    p.add_argument("--out-dir", type=out_dir, required=True)
+
+    p = sub.add_parser("evaluate", parents=[common], help="test accuracy and sparsity of a checkpoint")
+    p.add_argument("--checkpoint", required=True)
+
+    p = sub.add_parser("inspect", parents=[common], help="one test image through a checkpoint")
+    p.add_argument("--checkpoint", required=True)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--test-index", type=lambda t: count_arg(t, 0, 9999))
+    which.add_argument("--digit", type=lambda t: count_arg(t, 0, 9))
+    p.add_argument("--index", type=lambda t: count_arg(t, 0, 9999), default=0, help="k-th image of --digit")
+    return parser
+
+
+def run_train(args: argparse.Namespace, bar: ProgressBar) -> dict:
+    recipe = preset(args.preset, epochs=args.epochs, seed=args.seed)
+    trained = lab.train_baseline(recipe, args.hidden, args.device, callbacks=[bar])
+    saved = checkpoint.save(trained, args.out)
+    return {"checkpoint": str(saved), **lab.summary(trained, trained.accuracy)}
+
+
+def run_prune(args: argparse.Namespace, bar: ProgressBar) -> dict:
+    start = checkpoint.load(args.checkpoint, resolve_device(args.device))
+    settings = PruneSettings(args.percent, args.scope)
+    result = lab.prune_step(start, settings, args.retrain_epochs, args.lr, callbacks=[bar])
+    saved = checkpoint.save(result, args.out)
+    step = result.history[-1]
+    keys = ("threshold", "thresholds", "quality", "accuracy_before", "accuracy_after_prune", "accuracy_after_retrain")
+    return {"checkpoint": str(saved), "source": str(checkpoint.resolve(args.checkpoint)),
+            **lab.summary(result, result.accuracy), **{k: step[k] for k in keys}}
+
+
+def run_schedule(args: argparse.Namespace, bar: ProgressBar) -> dict:
+    start = checkpoint.load(args.checkpoint, resolve_device(args.device))
+    lab.check_reachable(start, min(args.percents))
+    args.out_dir.mkdir(exist_ok=True)
+    final = start
+    for final in lab.schedule(start, args.percents, args.scope, args.retrain_epochs, args.lr, callbacks=[bar]):
+        step = final.history[-1]
+        checkpoint.save(final, args.out_dir / f"step-{step['step']:02d}-p{step['percent']:g}.pt")
+    rows = lab.step_table(final.history[len(start.history):])
+    with open(args.out_dir / "table.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return {"out_dir": str(args.out_dir.resolve()), "steps": rows}
+
+
+def run_evaluate(args: argparse.Namespace, bar: ProgressBar) -> dict:
+    loaded = checkpoint.load(args.checkpoint, resolve_device(args.device))
+    return {"checkpoint": str(checkpoint.resolve(args.checkpoint)), **lab.summary(loaded)}
+
+
+def run_inspect(args: argparse.Namespace, bar: ProgressBar) -> dict:
+    loaded = checkpoint.load(args.checkpoint, resolve_device(args.device))
+    test = load_mnist(resolve_device(args.device)).test
+    index = analyze.test_index(test, args.digit, args.index if args.digit is not None else args.test_index)
+    seen = analyze.inspect_pixels(loaded, test.pixels[index], bias_free=True)
+    return {"test_index": index, "label": int(test.labels[index]), "prediction": seen["prediction"],
+            "nonzero_pixels": seen["nonzero_pixels"], "active": seen["active"],
+            "active_bias_free": seen["active_bias_free"],
+            "probabilities": [round(float(p), 6) for p in seen["probabilities"]]}
+
+
+COMMANDS = {"train": run_train, "prune": run_prune, "schedule": run_schedule, "evaluate": run_evaluate,
+            "inspect": run_inspect}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        resolve_device(args.device)
+        result = COMMANDS[args.command](args, ProgressBar(sys.stderr))
+    except UserError as err:
+        print(f"prune-lab: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("prune-lab: interrupted; nothing was saved for the unfinished step", file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps(result, default=float))
+    else:
+        print(format_human(result))
+    return 0
+
+
+def format_human(result: dict) -> str:
+    if "steps" in result:
+        lines = [f"{'%':>6} {'threshold':>10} {'after prune':>12} {'after retrain':>14} {'nonzero':>9}"]
+        for row in result["steps"]:
+            threshold = row["threshold"] if row["threshold"] is not None else float("nan")
+            lines.append(f"{row['percent']:6g} {threshold:10.5f} {row['accuracy_after_prune']:12.4f} "
+                         f"{row['accuracy_after_retrain']:14.4f} {row['nonzero']:9d}")
+        return "\n".join(lines + [f"saved in {result['out_dir']}"])
+    return "\n".join(f"{key}: {json.dumps(value, default=float)}" for key, value in result.items())

@@ -1,0 +1,135 @@
+"""The engine's verbs, shared by the CLI and the dashboard: train a baseline, prune + retrain, run a schedule.
+
+Each verb takes a ``Checkpoint`` (or settings) and returns a new one; the input is never modified, so a
+cancelled or failed step leaves the caller's model exactly at its last completed step.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+import torch
+
+from .checkpoint import Checkpoint
+from .errors import UserError
+from .data import Mnist, load_mnist, resolve_device
+from .masks import Masks
+from .models import build_model
+from .prune import compute_masks
+from .settings import REFERENCE_PERCENTS, ModelSettings, PruneSettings, TrainSettings
+from .train import Callback, Progress, evaluate, train
+
+
+def mnist_for(checkpoint: Checkpoint) -> Mnist:
+    return load_mnist(next(checkpoint.model.parameters()).device)
+
+
+def train_baseline(recipe: TrainSettings, model_settings: ModelSettings = ModelSettings(),
+                   device: str | None = None, callbacks: Sequence[Callback] = (),
+                   should_stop: Callable[[], bool] | None = None) -> Checkpoint:
+    """A dense model trained from scratch with ``recipe`` (deterministic under ``recipe.seed``)."""
+    dev = resolve_device(device)
+    data = load_mnist(dev)
+    model = build_model(model_settings, recipe.seed, dev)
+    accuracies = train(model, data, recipe, callbacks=callbacks, should_stop=should_stop)
+    accuracy = accuracies[-1] if accuracies else evaluate(model, data.test)
+    return Checkpoint(model=model, masks=Masks.dense(model).to(dev), recipe=recipe, accuracy=accuracy)
+
+
+def layer_counts(checkpoint: Checkpoint) -> dict[str, dict[str, int]]:
+    """Per layer: nonzero weights and all weights (``{"fc1": {"nonzero": n, "total": n}, ...}``)."""
+    weights = dict(checkpoint.model.named_parameters())
+    return {name.rsplit(".", 1)[0]: {"nonzero": int(weights[name].count_nonzero()), "total": mask.numel()}
+            for name, mask in checkpoint.masks.items()}
+
+
+def summary(checkpoint: Checkpoint, accuracy: float | None = None) -> dict:
+    """Accuracy and sparsity as plain data (the CLI's ``evaluate`` output, the sidebar's model card)."""
+    layers = layer_counts(checkpoint)
+    nonzero = sum(v["nonzero"] for v in layers.values())
+    total = sum(v["total"] for v in layers.values())
+    if accuracy is None:
+        accuracy = evaluate(checkpoint.model, mnist_for(checkpoint).test)
+    return {"accuracy": accuracy, "layers": layers, "nonzero": nonzero, "total": total,
+            "compression": total / nonzero if nonzero else float("inf")}
+
+
+def prune_step(checkpoint: Checkpoint, settings: PruneSettings, retrain_epochs: int = 1,
+               lr: float | None = None, callbacks: Sequence[Callback] = (),
+               should_stop: Callable[[], bool] | None = None) -> Checkpoint:
+    """Prune ``checkpoint`` to ``settings.percent`` % and retrain with the masks held.
+
+    Emits a ``Progress(kind="pruned")`` event with the accuracy right after pruning, then the retraining's
+    events. Returns a new checkpoint whose history has one more record."""
+    data = mnist_for(checkpoint)
+    result = checkpoint.copy()
+    before = evaluate(result.model, data.test)
+    weights = dict(result.model.named_parameters())
+    pruned = compute_masks({n: weights[n] for n in result.masks}, result.masks, settings)
+    result.masks = pruned.masks
+    result.masks.apply_(result.model)
+    after_prune = evaluate(result.model, data.test)
+    retrain = result.recipe.for_retraining(retrain_epochs, lr)
+    for callback in callbacks:
+        callback(Progress("pruned", 0, retrain_epochs, 0, 0, float("nan"), retrain.lr, after_prune))
+    accuracies = train(result.model, data, retrain, result.masks, callbacks, should_stop)
+    after_retrain = accuracies[-1] if accuracies else after_prune
+    result.accuracy = after_retrain
+    counts = layer_counts(result)
+    result.history.append({
+        "step": len(checkpoint.history) + 1,
+        "percent": settings.percent,
+        "scope": settings.scope,
+        "threshold": pruned.threshold,
+        "quality": pruned.quality,
+        "thresholds": pruned.thresholds,
+        "accuracy_before": before,
+        "accuracy_after_prune": after_prune,
+        "accuracy_after_retrain": after_retrain,
+        "retrain_epochs": retrain_epochs,
+        "retrain_lr": retrain.lr,
+        "retrain_curve": accuracies,
+        "nonzero": {layer: c["nonzero"] for layer, c in counts.items()},
+        "sparsity": 1.0 - sum(c["nonzero"] for c in counts.values()) / sum(c["total"] for c in counts.values()),
+    })
+    return result
+
+
+def check_reachable(checkpoint: Checkpoint, percent: float) -> None:
+    """Raise UserError if ``percent`` is below the checkpoint's sparsity (pruned weights never come back)."""
+    current = 100 * checkpoint.masks.sparsity()
+    if percent < current - 1e-9:
+        raise UserError(f"the model is already {current:.2f}% pruned and pruned weights never come back; "
+                        f"choose a percent >= {current:.2f}")
+
+
+def schedule(checkpoint: Checkpoint, percents: Sequence[float] = REFERENCE_PERCENTS, scope: str = "global",
+             retrain_epochs: int = 1, lr: float | None = None, callbacks: Sequence[Callback] = (),
+             should_stop: Callable[[], bool] | None = None) -> Iterator[Checkpoint]:
+    """Iterative prune -> retrain over ``percents``; yields the checkpoint after each step."""
+    check_reachable(checkpoint, min(percents))
+    current = checkpoint
+    for percent in percents:
+        current = prune_step(current, PruneSettings(percent, scope), retrain_epochs, lr, callbacks, should_stop)
+        yield current
+
+
+def step_table(history: Sequence[dict]) -> list[dict]:
+    """One flat row per step (percent, threshold, accuracies, nonzero per layer): for tables and CSV."""
+    rows = []
+    for step in history:
+        row = {key: step[key] for key in ("step", "percent", "scope", "threshold", "accuracy_after_prune",
+                                           "accuracy_after_retrain")}
+        row.update({f"threshold_{layer}": t for layer, t in step["thresholds"].items()})
+        row.update({f"nonzero_{layer}": n for layer, n in step["nonzero"].items()})
+        row["nonzero"] = sum(step["nonzero"].values())
+        rows.append(row)
+    return rows
+
+
+def to_device(checkpoint: Checkpoint, device: str | torch.device | None) -> Checkpoint:
+    """The same checkpoint on another device (a copy)."""
+    dev = resolve_device(None if device is None else str(device))
+    moved = checkpoint.copy()
+    moved.model.to(dev)
+    moved.masks = moved.masks.to(dev)
+    return moved

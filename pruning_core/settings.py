@@ -1,0 +1,127 @@
+"""Hyperparameters as small dataclasses, with named presets.
+
+Every experiment in Prune Lab is described by plain dataclasses so that a checkpoint can carry its own
+recipe (``dataclasses.asdict``) and a run can be repeated exactly.
+
+Two training presets exist:
+
+* ``seed``  - exactly the reference blog post's recipe (SGD lr 0.01, momentum 0.25, batch 128, 20 epochs,
+  seed 53113, no weight decay). It reaches ~97-98 % test accuracy.
+* ``paper`` - a stronger recipe in the spirit of the Caffe LeNet solver that Han et al. (2015) started from:
+  momentum 0.9, L2 weight decay 5e-4 (the paper reports L2 beats L1 once retraining is used), batch 64 and
+  Caffe's "inv" learning-rate decay lr = base * (1 + gamma * iter) ** -power. It reaches >= 98.3 %.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+from .errors import UserError
+
+MNIST_MEAN = 0.1307
+MNIST_STD = 0.3081
+
+PRUNE_SCOPES = ("global", "layer", "std")
+
+# The reference blog's schedule: cumulative sparsity targets, in percent.
+REFERENCE_PERCENTS = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 95.0, 98.0, 99.0)
+
+
+def check_percent(percent: float) -> float:
+    """A prune target must be a finite number in [0, 100)."""
+    check_float("percent", percent, 0.0, 100.0, high_inclusive=False)
+    return float(percent)
+
+
+def check_float(name: str, value: float, low: float, high: float, *, low_inclusive: bool = True,
+                high_inclusive: bool = True) -> None:
+    """Raise a one-line UserError unless ``value`` is a finite float in the given range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise UserError(f"{name} must be a finite number, got {value!r}")
+    too_low = value < low if low_inclusive else value <= low
+    too_high = value > high if high_inclusive else value >= high
+    if too_low or too_high:
+        lo, hi = ("[" if low_inclusive else "("), ("]" if high_inclusive else ")")
+        raise UserError(f"{name} must be in {lo}{low:g}, {high:g}{hi}, got {value:g}")
+
+
+def check_int(name: str, value: int, low: int, high: int) -> None:
+    """Raise a one-line UserError unless ``value`` is an int in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise UserError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """LeNet-300-100 shape: 784 -> hidden[0] -> hidden[1] -> 10."""
+
+    hidden: tuple[int, ...] = (300, 100)
+
+    def __post_init__(self) -> None:
+        if len(self.hidden) != 2 or any(int(h) != h or not 1 <= h <= 4096 for h in self.hidden):
+            raise UserError(f"hidden sizes must be two integers in 1..4096, got {list(self.hidden)}")
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """One training recipe. Defaults are the reference blog's recipe (the ``seed`` preset)."""
+
+    preset: str = "seed"
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 0.01
+    momentum: float = 0.25
+    weight_decay: float = 0.0
+    # Caffe's "inv" policy: lr_t = lr * (1 + lr_gamma * t) ** -lr_power; gamma 0 means a constant lr.
+    lr_gamma: float = 0.0
+    lr_power: float = 0.0
+    seed: int = 53113
+
+    def __post_init__(self) -> None:
+        check_int("epochs", self.epochs, 0, 1000)
+        check_int("batch size", self.batch_size, 1, 60000)
+        check_float("learning rate", self.lr, 0.0, 10.0, low_inclusive=False)
+        check_float("momentum", self.momentum, 0.0, 1.0, high_inclusive=False)
+        check_float("weight decay", self.weight_decay, 0.0, 1.0)
+        check_float("lr gamma", self.lr_gamma, 0.0, 1.0)
+        check_float("lr power", self.lr_power, 0.0, 10.0)
+        check_int("seed", self.seed, 0, 2**63 - 1)
+
+    def lr_at(self, step: int) -> float:
+        """Learning rate at optimizer step ``step`` (0-based), following Caffe's 'inv' policy."""
+        return self.lr * (1.0 + self.lr_gamma * step) ** (-self.lr_power)
+
+    def for_retraining(self, epochs: int, lr: float | None = None) -> "TrainSettings":
+        """The recipe used after pruning: same problem, lr = 1/10 of the original unless given (Han et al.)."""
+        return dataclasses.replace(self, epochs=epochs, lr=self.lr / 10 if lr is None else lr)
+
+
+PRESETS: dict[str, TrainSettings] = {
+    "seed": TrainSettings(),
+    # 30 epochs of batch 64 = 28,140 steps; with inv decay the lr falls from 0.01 to ~0.0036 by the end.
+    "paper": TrainSettings(preset="paper", epochs=30, batch_size=64, lr=0.01, momentum=0.9,
+                           weight_decay=5e-4, lr_gamma=1e-4, lr_power=0.75, seed=53113),
+}
+
+
+def preset(name: str, **overrides) -> TrainSettings:
+    """The named preset with some fields replaced (None values are ignored)."""
+    if name not in PRESETS:
+        raise UserError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    return dataclasses.replace(PRESETS[name], **changes)
+
+
+@dataclass(frozen=True)
+class PruneSettings:
+    """One pruning step: after it, ``percent`` % of all prunable weights are zero (a cumulative target)."""
+
+    percent: float
+    scope: str = "global"
+
+    def __post_init__(self) -> None:
+        check_percent(self.percent)
+        if self.scope not in PRUNE_SCOPES:
+            raise UserError(f"unknown scope {self.scope!r}; choose one of {', '.join(PRUNE_SCOPES)}")
