@@ -52,7 +52,8 @@ def weight_histograms(checkpoint: Checkpoint, bins: int = 101, limit: float | No
     if limit is None:
         limit = float(np.abs(values["all"]).max()) if values["all"].size else 1.0
     edges = np.linspace(-limit, limit, bins + 1)
-    return {"edges": edges, "counts": {k: np.histogram(np.clip(v, -limit, limit), edges)[0]
+    # float64 before clipping: a float32 0.2 is above the float64 edge 0.2 and would fall out of the last bin.
+    return {"edges": edges, "counts": {k: np.histogram(np.clip(v.astype(np.float64), -limit, limit), edges)[0]
                                        for k, v in values.items()}}
 
 

@@ -11,8 +11,8 @@ import copy
 import dataclasses
 import io
 import os
-import pickle
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +83,7 @@ def save(checkpoint: Checkpoint, path: str | Path) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(checkpoint.to_dict(), f)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; a checkpoint is an ordinary shareable file
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -104,8 +105,10 @@ def from_bytes(data: bytes, device: torch.device | str = "cpu", origin: str = "u
     if len(data) > MAX_BYTES:
         raise UserError(f"checkpoint is larger than {MAX_BYTES // 2**20} MB")
     try:
-        raw = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, AttributeError, TypeError) as err:
+        with warnings.catch_warnings():  # torch warns about foreign pickle protocols; we refuse them anyway
+            warnings.simplefilter("ignore")
+            raw = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as err:  # any failure to parse untrusted bytes means "not a checkpoint", never a crash
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise UserError(f"not a safe Prune Lab checkpoint ({first_line[:160]})") from None
     return _from_dict(raw, torch.device(device), origin)

@@ -9,7 +9,8 @@ Two training presets exist:
   seed 53113, no weight decay). It reaches ~97-98 % test accuracy.
 * ``paper`` - a stronger recipe in the spirit of the Caffe LeNet solver that Han et al. (2015) started from:
   momentum 0.9, L2 weight decay 5e-4 (the paper reports L2 beats L1 once retraining is used), batch 64 and
-  Caffe's "inv" learning-rate decay lr = base * (1 + gamma * iter) ** -power. It reaches >= 98.3 %.
+  Caffe's "inv" learning-rate decay lr = base * (1 + gamma * iter) ** -power. Its base lr (0.02) was chosen
+  over 0.01 on a validation split (the last 5,000 training images), never on the test set; see README.
 """
 from __future__ import annotations
 
@@ -100,8 +101,8 @@ class TrainSettings:
 
 PRESETS: dict[str, TrainSettings] = {
     "seed": TrainSettings(),
-    # 30 epochs of batch 64 = 28,140 steps; with inv decay the lr falls from 0.01 to ~0.0036 by the end.
-    "paper": TrainSettings(preset="paper", epochs=30, batch_size=64, lr=0.01, momentum=0.9,
+    # 30 epochs of batch 64 = 28,140 steps; with inv decay the lr falls from 0.02 to ~0.0073 by the end.
+    "paper": TrainSettings(preset="paper", epochs=30, batch_size=64, lr=0.02, momentum=0.9,
                            weight_decay=5e-4, lr_gamma=1e-4, lr_power=0.75, seed=53113),
 }
 

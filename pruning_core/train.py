@@ -111,7 +111,8 @@ def train(model: nn.Module, data: Mnist, settings: TrainSettings, masks: Masks |
                 torch._foreach_mul_([p.grad for p in masked], mask_values)
             optimizer.step()
             if masked:
-                torch._foreach_mul_(masked, mask_values)
+                with torch.no_grad():
+                    torch._foreach_mul_(masked, mask_values)
             window_loss += loss.detach()
             step, window = step + 1, window + 1
             if window == REPORT_EVERY and callbacks:

@@ -1,0 +1,92 @@
+"""Pruning: exact targets, the global ordering, per-layer and std scopes, masks that only shrink."""
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+
+from pruning_core.errors import UserError
+from pruning_core.masks import Masks
+from pruning_core.prune import compute_masks, target_count
+from pruning_core.settings import PRUNE_SCOPES, PruneSettings
+from tests.helpers import random_model, weights_of
+
+MODEL = random_model(hidden=(40, 20))
+WEIGHTS = weights_of(MODEL)
+TOTAL = sum(w.numel() for w in WEIGHTS.values())
+
+
+def pruned_count(masks: Masks) -> int:
+    return sum(int((~m).sum()) for m in masks.values())
+
+
+@settings(max_examples=40, deadline=None)
+@given(percent=st.floats(0, 99.99), scope=st.sampled_from(PRUNE_SCOPES))
+def test_target_is_met_exactly(percent: float, scope: str) -> None:
+    result = compute_masks(WEIGHTS, Masks.dense(MODEL), PruneSettings(percent, scope))
+    assert abs(pruned_count(result.masks) - TOTAL * percent / 100) <= 1
+
+
+def test_global_keeps_every_larger_weight() -> None:
+    result = compute_masks(WEIGHTS, Masks.dense(MODEL), PruneSettings(70, "global"))
+    kept = torch.cat([w.detach().abs()[result.masks[n]] for n, w in WEIGHTS.items()])
+    pruned = torch.cat([w.detach().abs()[~result.masks[n]] for n, w in WEIGHTS.items()])
+    assert kept.min() >= pruned.max()
+    assert result.threshold == pytest.approx(float(pruned.max()))
+    # The threshold equals the 70th percentile of |w| over all layers (the reference's definition).
+    assert result.threshold == pytest.approx(float(torch.cat([w.detach().abs().flatten() for w in WEIGHTS.values()])
+                                                   .sort().values[target_count(TOTAL, 70) - 1]))
+
+
+def test_layer_scope_prunes_the_same_share_of_every_layer() -> None:
+    result = compute_masks(WEIGHTS, Masks.dense(MODEL), PruneSettings(60, "layer"))
+    for name, mask in result.masks.items():
+        assert abs(int((~mask).sum()) - 0.6 * mask.numel()) <= 1, name
+        kept, gone = WEIGHTS[name].detach().abs()[mask], WEIGHTS[name].detach().abs()[~mask]
+        assert kept.min() >= gone.max()
+
+
+def test_std_scope_uses_one_quality_times_each_layer_std() -> None:
+    result = compute_masks(WEIGHTS, Masks.dense(MODEL), PruneSettings(50, "std"))
+    assert result.quality is not None and result.quality > 0
+    for name, mask in result.masks.items():
+        w = WEIGHTS[name].detach()
+        cut = result.quality * float(w.std())
+        assert w.abs()[~mask].max() <= cut + 1e-6
+        assert w.abs()[mask].min() >= cut - 1e-6
+
+
+@pytest.mark.parametrize("scope", PRUNE_SCOPES)
+def test_masks_only_shrink_across_steps(scope: str) -> None:
+    masks = Masks.dense(MODEL)
+    model = random_model(hidden=(40, 20))
+    for percent in (10, 30, 30, 55, 80, 95):
+        weights = weights_of(model)
+        new = compute_masks(weights, masks, PruneSettings(percent, scope)).masks
+        assert new.is_within(masks)
+        assert abs(pruned_count(new) - TOTAL * percent / 100) <= 1
+        new.apply_(model)
+        with torch.no_grad():  # weights move between steps, as they do during retraining
+            for name, w in weights_of(model).items():
+                w.add_(torch.randn_like(w) * 0.05 * new[name])
+        masks = new
+
+
+def test_lower_target_than_current_sparsity_is_refused() -> None:
+    masks = compute_masks(WEIGHTS, Masks.dense(MODEL), PruneSettings(50)).masks
+    with pytest.raises(UserError, match="already 50.00% pruned"):
+        compute_masks(WEIGHTS, masks, PruneSettings(40))
+
+
+@pytest.mark.parametrize("bad", [-1, 100, 100.5, 120, float("nan"), float("inf"), "90"])
+def test_invalid_percent_is_refused(bad: object) -> None:
+    with pytest.raises(UserError):
+        PruneSettings(bad)  # type: ignore[arg-type]
+
+
+def test_masks_are_validated() -> None:
+    with pytest.raises(UserError, match="bool"):
+        Masks({"fc1.weight": torch.ones(3, 3)})
+    wrong_shape = Masks({n: torch.ones(2, 2, dtype=torch.bool) for n in WEIGHTS})
+    with pytest.raises(UserError, match="shape"):
+        wrong_shape.check_fits(MODEL)
