@@ -1,0 +1,122 @@
+"""The CLI: honest JSON results an independent evaluation reproduces; one-line errors, exit 2, nothing written."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+
+from pruning_core.cli import main
+from pruning_core.data import load_mnist
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pruning_core", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+
+
+def call(capsys, *args: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(args))
+    except SystemExit as stop:  # argparse's own exit for malformed arguments
+        code = stop.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def plain_accuracy(path) -> float:
+    """Accuracy computed without Prune Lab's model code: numpy over the raw state dict."""
+    raw = torch.load(path, weights_only=True)
+    sd = {k: v.numpy() for k, v in raw["state_dict"].items()}
+    test = load_mnist("cpu").test
+    h = test.images.numpy()
+    for layer in ("fc1", "fc2"):
+        h = np.maximum(h @ sd[f"{layer}.weight"].T + sd[f"{layer}.bias"], 0)
+    logits = h @ sd["fc3.weight"].T + sd["fc3.bias"]
+    return float((logits.argmax(1) == test.labels.numpy()).mean())
+
+
+@pytest.mark.parametrize("percent", ["-1", "100.5", "120", "nan", "ninety", "100", "inf", ""])
+def test_bad_percent_is_a_one_line_error_and_writes_nothing(capsys, tmp_path, percent) -> None:
+    out = tmp_path / "p.pt"
+    code, stdout, stderr = call(capsys, "prune", "--checkpoint", "baseline", "--percent", percent, "--out", str(out))
+    assert code == 2
+    assert stderr.count("\n") == 1 and stderr.startswith("prune-lab: error:") and "percent" in stderr
+    assert stdout == "" and not out.exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["prune", "--checkpoint", "nope.pt", "--percent", "50", "--out", "OUT"], "not found"),
+    (["prune", "--checkpoint", "baseline", "--percent", "50", "--lr", "-3", "--out", "OUT"], "learning rate"),
+    (["prune", "--checkpoint", "baseline", "--percent", "50", "--out", "/no/such/dir/p.pt"], "does not exist"),
+    (["prune", "--checkpoint", "baseline", "--percent", "50", "--scope", "random", "--out", "OUT"], "scope"),
+    (["schedule", "--checkpoint", "baseline", "--percents", "50,40", "--out-dir", "OUT"], "decrease"),
+    (["train", "--preset", "huge", "--out", "OUT"], "preset"),
+    (["train", "--hidden", "300", "--out", "OUT"], "hidden"),
+    (["inspect", "--checkpoint", "baseline", "--digit", "12"], "digit"),
+    (["evaluate", "--checkpoint", "baseline", "--device", "quantum"], "device"),
+])
+def test_bad_arguments_are_one_line_errors(capsys, tmp_path, args, message) -> None:
+    out = tmp_path / "out"
+    code, stdout, stderr = call(capsys, *[str(out) if a == "OUT" else a for a in args])
+    assert code == 2 and stderr.count("\n") == 1 and message in stderr and "Traceback" not in stderr
+    assert not out.exists()
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(max_size=12))
+def test_any_percent_text_never_raises(text: str) -> None:
+    try:
+        code = main(["prune", "--checkpoint", "/nonexistent.pt", "--percent", text, "--out", "/tmp/never.pt"])
+    except SystemExit as stop:
+        code = stop.code
+    assert code == 2
+
+
+def test_prune_json_is_reproduced_by_an_independent_evaluation(tmp_path) -> None:
+    out = tmp_path / "p90.pt"
+    done = run_cli("prune", "--checkpoint", "baseline", "--percent", "90", "--retrain-epochs", "1",
+                   "--out", str(out), "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["checkpoint"] == str(out.resolve())
+    assert abs(result["nonzero"] - round(0.1 * result["total"])) <= 1
+    assert result["compression"] == pytest.approx(result["total"] / result["nonzero"])
+    assert result["accuracy"] == result["accuracy_after_retrain"] == plain_accuracy(out)
+    assert result["accuracy_before"] == pytest.approx(0.9717)
+    assert 0.02 < result["threshold"] < 0.06
+    checked = json.loads(run_cli("evaluate", "--checkpoint", str(out), "--json").stdout)
+    assert {k: checked[k] for k in ("accuracy", "layers", "nonzero", "total")} == \
+           {k: result[k] for k in ("accuracy", "layers", "nonzero", "total")}
+
+
+def test_schedule_writes_a_table_and_a_checkpoint_per_step(capsys, tmp_path) -> None:
+    out = tmp_path / "sched"
+    code, stdout, _ = call(capsys, "schedule", "--checkpoint", "baseline", "--percents", "50,75",
+                           "--retrain-epochs", "0", "--out-dir", str(out), "--json")
+    assert code == 0
+    steps = json.loads(stdout)["steps"]
+    assert [s["percent"] for s in steps] == [50.0, 75.0]
+    assert steps[1]["threshold"] > steps[0]["threshold"]
+    assert sorted(p.name for p in out.glob("*.pt")) == ["step-01-p50.pt", "step-02-p75.pt"]
+    rows = list(csv.DictReader(open(out / "table.csv")))
+    assert int(rows[1]["nonzero"]) == steps[1]["nonzero"] == pytest.approx(0.25 * 266200, abs=1)
+
+
+def test_inspect_and_train(capsys, tmp_path) -> None:
+    code, stdout, _ = call(capsys, "inspect", "--checkpoint", "baseline", "--digit", "4", "--json")
+    seen = json.loads(stdout)
+    assert code == 0 and seen["label"] == 4 and seen["test_index"] == 4
+    assert 0 < seen["active"]["fc1"] <= 300 and 0 < seen["active"]["fc2"] <= 100
+    out = tmp_path / "small.pt"
+    code, stdout, _ = call(capsys, "train", "--epochs", "1", "--hidden", "20,10", "--out", str(out), "--json")
+    trained = json.loads(stdout)
+    assert code == 0 and trained["layers"]["fc1"]["total"] == 784 * 20 and trained["accuracy"] > 0.8
+    assert trained["accuracy"] == plain_accuracy(out)
