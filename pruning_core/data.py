@@ -113,9 +113,11 @@ def _read_split(root: Path, train: bool, device: torch.device) -> Split:
 
 
 def load_mnist(device: str | torch.device | None = None, root: str | None = None) -> Mnist:
-    """Both splits on ``device``. ``root`` is another torchvision MNIST root to use instead of the embedded
-    copy. Cached per process: the dataset exists once however many callers ask."""
-    return _load_cached(str(resolve_device(None if device is None else str(device))), root or None)
+    """Both splits on ``device``. ``root`` (default: ``$PRUNE_LAB_MNIST_ROOT``) is another torchvision MNIST
+    root to use instead of the embedded copy. Cached per process: the dataset exists once however many
+    callers ask."""
+    root = root or paths.mnist_root_override()
+    return _load_cached(str(resolve_device(None if device is None else str(device))), root)
 
 
 @functools.lru_cache(maxsize=4)

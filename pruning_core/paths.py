@@ -2,7 +2,8 @@
 
 * assets (read-only, shipped in the package): the MNIST .gz files and the built-in checkpoints;
 * the cache (decompressed MNIST for torchvision's reader): ``$PRUNE_LAB_CACHE`` or ``~/.cache/prune-lab``;
-* runs (the dashboard's and CLI's run directories): ``$PRUNE_LAB_RUNS`` or ``<repo>/runs``.
+* runs (the dashboard's and CLI's run directories): ``$PRUNE_LAB_RUNS`` or ``<repo>/runs``;
+* another torchvision MNIST root to use instead of the embedded copy: ``$PRUNE_LAB_MNIST_ROOT``.
 """
 from __future__ import annotations
 
@@ -30,6 +31,11 @@ def cache_dir() -> Path:
 def runs_dir() -> Path:
     """Where run directories go (created on demand)."""
     return Path(os.environ.get("PRUNE_LAB_RUNS", PACKAGE_DIR.parent / "runs"))
+
+
+def mnist_root_override() -> str | None:
+    """A torchvision MNIST root (``ROOT/MNIST/raw/*-ubyte``) to read instead of the embedded files."""
+    return os.environ.get("PRUNE_LAB_MNIST_ROOT") or None
 
 
 def builtin_checkpoint(name: str) -> Path | None:

@@ -40,10 +40,13 @@ def test_missing_file_and_bad_root_are_clear_errors(tmp_path) -> None:
         load_mnist("cpu", root=str(tmp_path / "nowhere"))
 
 
-def test_another_torchvision_root_can_be_used(tmp_path) -> None:
+def test_another_torchvision_root_can_be_used(tmp_path, monkeypatch) -> None:
     root = prepare_embedded(cache=tmp_path)
     data = load_mnist("cpu", root=str(root))
     assert len(data.train) == 60000 and data.test.labels[0] == 7
+    monkeypatch.setenv("PRUNE_LAB_MNIST_ROOT", str(tmp_path / "elsewhere"))
+    with pytest.raises(UserError, match="elsewhere"):
+        load_mnist("cpu")
 
 
 def test_device_selection() -> None:
