@@ -1,0 +1,48 @@
+"""Prune Lab dashboard entry point: page navigation and the sidebar model card.
+
+Run with ``streamlit run app.py`` (or ``make run``). Each page lives in ``pages/``; shared session state and
+the per-server job queue are in ``ui_state.py``.
+"""
+import streamlit as st
+
+import ui_state
+from pruning_core.errors import UserError
+
+st.set_page_config(layout="wide", page_title="Prune Lab")
+
+PAGES = [
+    st.Page("pages/prune.py", title="Prune & retrain", icon=":material/content_cut:", default=True),
+    st.Page("pages/train.py", title="Train / load", icon=":material/model_training:"),
+    st.Page("pages/weights.py", title="Weights", icon=":material/grid_on:"),
+    st.Page("pages/histograms.py", title="Histograms", icon=":material/bar_chart:"),
+    st.Page("pages/activations.py", title="Activations", icon=":material/neurology:"),
+    st.Page("pages/experiments.py", title="Experiments", icon=":material/science:"),
+]
+
+
+def model_card() -> None:
+    """Which model every page is showing, and how pruned it is."""
+    info = ui_state.card(ui_state.current())
+    st.markdown(f"**Model:** {info['name']}")
+    left, right = st.columns(2)
+    left.metric("Test accuracy", f"{100 * info['accuracy']:.2f} %")
+    right.metric("Sparsity", f"{info['sparsity']:.1f} %")
+    st.caption(f"{info['nonzero']:,} of {info['total']:,} weights left "
+               f"({info['total'] / max(1, info['nonzero']):.1f}x fewer).")
+
+
+def job_status(snap: dict, job) -> None:
+    st.progress(ui_state.fraction(snap), text=f"Running: {snap['spec'].get('title', snap['kind'])}")
+
+
+page = st.navigation(PAGES)
+with st.sidebar:
+    try:
+        model_card()
+    except UserError as err:  # e.g. the shipped baseline is missing from this installation
+        st.error(str(err))
+        st.stop()
+    # Polls on every page, so a job's result is adopted even when its own page is not open.
+    ui_state.poll("sidebar", job_status)
+ui_state.show_notice()
+page.run()

@@ -1,0 +1,88 @@
+"""Train / load: pick the session's starting model - a shipped baseline, an uploaded checkpoint, or a new
+model trained in the background with live curves. Whatever is chosen becomes every page's "before"."""
+import streamlit as st
+
+import ui_state
+from pruning_core import checkpoint, figures, lab
+from pruning_core.errors import UserError
+from pruning_core.settings import PRESETS, ModelSettings, preset
+
+st.title("Train or load a model")
+st.caption("Choosing a model here starts the session over: it becomes the 'before' of every comparison.")
+busy = ui_state.busy()
+shipped, upload, new = st.columns(3)
+
+with shipped:
+    st.subheader("Shipped baseline")
+    names = ui_state.builtin_names()
+    name = st.radio("Checkpoint", names, key="builtin", horizontal=True)
+    if "baseline-paper" not in names:
+        st.caption("baseline-paper (the stronger 'paper' recipe) is not generated on this server yet "
+                   "(`make baselines`).")
+    if st.button("Load", disabled=busy, key="load-builtin"):
+        ui_state.set_model(ui_state.builtin(name))
+        st.session_state.notice = ("success", f"Loaded {name}.")
+        st.rerun()
+
+with upload:
+    st.subheader("Upload a checkpoint")
+    file = st.file_uploader("A .pt file saved by Prune Lab", type=["pt"], key="upload")
+    if file is not None and st.button("Use uploaded model", disabled=busy, key="use-upload"):
+        try:
+            ui_state.set_model(checkpoint.from_bytes(file.getvalue(), origin=file.name))
+        except UserError as err:
+            st.error(str(err))
+        else:
+            st.session_state.notice = ("success", f"Loaded {file.name}.")
+            st.rerun()
+
+
+def hidden_sizes(text: str) -> ModelSettings:
+    try:
+        hidden = tuple(int(part) for part in text.replace(" ", "").split(","))
+    except ValueError:
+        raise UserError(f"hidden sizes must be two whole numbers such as 300,100; got {text!r}") from None
+    return ModelSettings(hidden=hidden)
+
+
+def start_training(recipe, model_settings: ModelSettings) -> None:
+    spec = {"title": f"Train {'-'.join(map(str, model_settings.hidden))} ({recipe.preset}, {recipe.epochs} "
+                     "epochs)", "units": 1}
+
+    def work(report, should_stop):
+        trained = lab.train_baseline(recipe, model_settings, "cpu", [report], should_stop)
+        trained.origin = f"trained ({recipe.preset})"
+        spec["session"]["steps"] = [trained]
+        return trained
+
+    ui_state.submit("train", spec, work)
+
+
+with new:
+    st.subheader("Train a new model")
+    recipe_name = st.selectbox("Recipe", list(PRESETS), key="preset",
+                               help="seed: the reference blog's SGD recipe; paper: Caffe-like, momentum 0.9 + L2.")
+    epochs = st.number_input("Epochs", 1, 100, 2, key="train-epochs",
+                             help="About 3 s per epoch of the seed recipe on a 2-core CPU.")
+    hidden = st.text_input("Hidden sizes", "300,100", key="hidden")
+    if st.button("Train", type="primary", disabled=busy, key="train"):
+        try:
+            start_training(preset(recipe_name, epochs=int(epochs)), hidden_sizes(hidden))
+        except UserError as err:
+            st.error(str(err))
+        else:
+            st.rerun()
+
+
+def live(snap: dict, job) -> None:
+    ui_state.progress_and_cancel(snap, job)
+    epochs = [e for e in snap["events"] if e["kind"] == "epoch"]
+    if epochs:
+        st.metric(f"Test accuracy after epoch {epochs[-1]['epoch']}/{epochs[-1]['epochs']}",
+                  f"{100 * epochs[-1]['accuracy']:.2f} %")
+    if snap["events"]:
+        ui_state.chart(figures.training_curve(snap["events"]),
+                       "Training loss every 50 steps (top) and test accuracy after each epoch (bottom).", "train-curve")
+
+
+ui_state.poll("train", live, ("train",))

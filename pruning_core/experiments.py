@@ -1,0 +1,147 @@
+"""The two classroom experiments, run end to end and stored as small JSON files for the dashboard.
+
+* ``global_vs_layer``: from the shipped ``baseline``, iterative prune -> retrain with one global threshold vs
+  one threshold per layer; accuracy after pruning and after retraining at each percent, per seed.
+* ``width_300_vs_600``: train LeNet-300-100 and LeNet-600-100 with the same recipe, prune both, and measure
+  the mean percent of hidden neurons active (ReLU output > 0) on the test set before and after pruning.
+
+A *seed* is the retraining/training shuffle seed (pruning itself is deterministic). ``quick`` uses one seed,
+few percents and short training so a whole experiment finishes in under a minute on two CPU cores; the full
+versions are what ``python -m pruning_core experiments`` precomputes into ``assets/experiments/``.
+
+Schema (both files): ``{"name", "quick", "created", "settings": {...}, "runs": [{..., "points": [...]}]}``;
+global_vs_layer runs carry ``scope``/``seed`` and points ``{percent, sparsity, accuracy_after_prune,
+accuracy_after_retrain}``; width runs carry ``hidden``/``seed``/``baseline_accuracy`` and points
+``{percent, accuracy, active_fraction: {fc1, fc2}}`` with percent 0 = before pruning.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import analyze, checkpoint, lab, paths
+from .data import Split, load_mnist
+from .errors import UserError
+from .settings import REFERENCE_PERCENTS, ModelSettings, preset
+from .train import Callback
+
+NAMES = ("global_vs_layer", "width_300_vs_600")
+# Per experiment and mode: the knobs. Module-level so tests can shrink them.
+SETTINGS = {
+    ("global_vs_layer", True): {"percents": [50.0, 80.0, 90.0, 95.0, 98.0], "retrain_epochs": 1, "seeds": [1]},
+    ("global_vs_layer", False): {"percents": list(REFERENCE_PERCENTS), "retrain_epochs": 1, "seeds": [1, 2, 3]},
+    ("width_300_vs_600", True): {"percents": [90.0], "train_epochs": 2, "retrain_epochs": 1, "seeds": [1],
+                                 "widths": [[300, 100], [600, 100]]},
+    ("width_300_vs_600", False): {"percents": [50.0, 80.0, 90.0, 95.0], "train_epochs": 20, "retrain_epochs": 1,
+                                  "seeds": [1, 2], "widths": [[300, 100], [600, 100]]},
+}
+OnPoint = Callable[[dict], None]
+
+
+def results_dir() -> Path:
+    """Where results are read and written: ``$PRUNE_LAB_EXPERIMENTS`` or the package's assets."""
+    return Path(os.environ.get("PRUNE_LAB_EXPERIMENTS", paths.EXPERIMENTS_DIR))
+
+
+def expected_points(name: str, quick: bool) -> int:
+    """How many points a full run produces (for a progress bar)."""
+    s = _settings(name, quick)
+    per_run = len(s["percents"]) + (1 if name == "width_300_vs_600" else 0)
+    runs = len(s["seeds"]) * (2 if name == "global_vs_layer" else len(s["widths"]))
+    return per_run * runs
+
+
+def run_experiment(name: str, quick: bool = True, callbacks: Sequence[Callback] = (),
+                   should_stop: Callable[[], bool] | None = None, on_point: OnPoint | None = None) -> dict:
+    """Run one experiment; returns its results dict. ``on_point(point)`` sees each point as it is made
+    (the dashboard fills its chart live); ``should_stop`` cancels at the next training batch."""
+    s = _settings(name, quick)
+    runner = _scopes if name == "global_vs_layer" else _widths
+    runs = runner(s, list(callbacks), should_stop, on_point or (lambda point: None))
+    return {"name": name, "quick": quick, "created": time.strftime("%Y-%m-%d %H:%M:%S"), "settings": s,
+            "runs": runs}
+
+
+def _settings(name: str, quick: bool) -> dict:
+    if name not in NAMES:
+        raise UserError(f"unknown experiment {name!r}; choose one of {', '.join(NAMES)}")
+    return SETTINGS[(name, bool(quick))]
+
+
+def _scopes(s: dict, callbacks: list, should_stop, on_point: OnPoint) -> list[dict]:
+    base = checkpoint.load("baseline")
+    runs = []
+    for seed in s["seeds"]:
+        for scope in ("global", "layer"):
+            start = dataclasses.replace(base.copy(), recipe=dataclasses.replace(base.recipe, seed=seed))
+            run = {"scope": scope, "seed": seed, "baseline_accuracy": base.accuracy, "points": []}
+            runs.append(run)
+            for ckpt in lab.schedule(start, s["percents"], scope, s["retrain_epochs"], None, callbacks, should_stop):
+                step = ckpt.history[-1]
+                point = {"percent": step["percent"], "sparsity": step["sparsity"],
+                         "accuracy_after_prune": step["accuracy_after_prune"],
+                         "accuracy_after_retrain": step["accuracy_after_retrain"]}
+                run["points"].append(point)
+                on_point({"scope": scope, "seed": seed, **point})
+    return runs
+
+
+def _widths(s: dict, callbacks: list, should_stop, on_point: OnPoint) -> list[dict]:
+    test = load_mnist("cpu").test
+    runs = []
+    for seed in s["seeds"]:
+        for hidden in s["widths"]:
+            recipe = preset("seed", epochs=s["train_epochs"], seed=seed)
+            model = lab.train_baseline(recipe, ModelSettings(hidden=tuple(hidden)), "cpu", callbacks, should_stop)
+            run = {"hidden": hidden, "seed": seed, "baseline_accuracy": model.accuracy, "points": []}
+            runs.append(run)
+            states = [model, *lab.schedule(model, s["percents"], "global", s["retrain_epochs"], None,
+                                           callbacks, should_stop)]
+            for ckpt in states:
+                point = {"percent": ckpt.history[-1]["percent"] if ckpt.history else 0.0,
+                         "accuracy": ckpt.accuracy, "active_fraction": active_fraction(ckpt, test)}
+                run["points"].append(point)
+                on_point({"hidden": hidden, "seed": seed, **point})
+    return runs
+
+
+def active_fraction(ckpt: checkpoint.Checkpoint, split: Split) -> dict[str, float]:
+    """Mean fraction of each hidden layer's neurons active per test image (class means weighted by count)."""
+    means = analyze.class_mean_active(ckpt, split)
+    counts = [int((split.labels == d).sum()) for d in range(10)]
+    sizes = {"fc1": ckpt.model.fc1.out_features, "fc2": ckpt.model.fc2.out_features}
+    return {layer: sum(m * c for m, c in zip(means[layer], counts)) / sum(counts) / sizes[layer]
+            for layer in ("fc1", "fc2")}
+
+
+def save_results(name: str, data: dict) -> Path:
+    """Write ``<results_dir>/<name>.json`` atomically; returns the path."""
+    _settings(name, data.get("quick", True))
+    directory = results_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=1)
+    os.chmod(tmp, 0o644)
+    target = directory / f"{name}.json"
+    os.replace(tmp, target)
+    return target
+
+
+def load_results(name: str) -> dict | None:
+    """The stored results of ``name``, or None if none were computed yet; UserError if the file is broken."""
+    path = results_dir() / f"{name}.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise UserError(f"{path.name} is not readable JSON ({err}); re-run the experiment") from None
+    if not isinstance(data, dict) or data.get("name") != name or not isinstance(data.get("runs"), list):
+        raise UserError(f"{path.name} does not hold {name} results; re-run the experiment")
+    return data
