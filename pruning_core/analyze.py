@@ -17,10 +17,24 @@ from .settings import MNIST_MEAN, MNIST_STD
 
 BYTES_VALUE = 4  # float32
 BYTES_INDEX = 4  # int32 column index / row pointer in CSR
+RELATIVE_INDEX_BITS = 5  # Han et al. 2015: 5-bit index differences for fully connected layers
+
+
+def relative_index_bytes(mask: torch.Tensor, index_bits: int = RELATIVE_INDEX_BITS) -> int:
+    """Bytes to store the kept weights as (float32 value, ``index_bits``-bit gap to the previous one), over the
+    flattened matrix. A gap too long for the index field costs filler zero entries (Han et al. 2015)."""
+    positions = mask.flatten().nonzero().flatten()
+    if positions.numel() == 0:
+        return 0
+    gaps = torch.diff(positions, prepend=torch.tensor([-1], device=positions.device))
+    largest = 2 ** index_bits - 1
+    entries = positions.numel() + int(((gaps - 1) // largest).sum())
+    return -(-entries * (8 * BYTES_VALUE + index_bits) // 8)
 
 
 def storage(checkpoint: Checkpoint) -> dict:
-    """Per layer and in total: nonzero/total weights, dense float32 bytes, CSR bytes, compression x."""
+    """Per layer and in total: nonzero/total weights, and bytes as dense float32, as CSR (float32 values,
+    int32 indices) and with the paper's relative-index encoding; compression x."""
     layers = {}
     params = dict(checkpoint.model.named_parameters())
     for layer, counts in layer_counts(checkpoint).items():
@@ -28,12 +42,14 @@ def storage(checkpoint: Checkpoint) -> dict:
         nnz, total = counts["nonzero"], counts["total"]
         layers[layer] = {"nonzero": nnz, "total": total, "dense_bytes": total * BYTES_VALUE,
                          "csr_bytes": nnz * (BYTES_VALUE + BYTES_INDEX) + (rows + 1) * BYTES_INDEX,
+                         "relative_index_bytes": relative_index_bytes(checkpoint.masks[f"{layer}.weight"]),
                          "compression": total / nnz if nnz else float("inf")}
     nnz = sum(v["nonzero"] for v in layers.values())
     total = sum(v["total"] for v in layers.values())
     return {"layers": layers, "nonzero": nnz, "total": total,
             "dense_bytes": sum(v["dense_bytes"] for v in layers.values()),
             "csr_bytes": sum(v["csr_bytes"] for v in layers.values()),
+            "relative_index_bytes": sum(v["relative_index_bytes"] for v in layers.values()),
             "compression": total / nnz if nnz else float("inf")}
 
 

@@ -52,11 +52,19 @@ def test_storage_counts_and_csr_bytes() -> None:
     info = analyze.storage(ckpt)
     fc1 = ckpt.model.fc1.weight
     nnz = int(fc1.count_nonzero())
-    assert info["layers"]["fc1"] == {"nonzero": nnz, "total": fc1.numel(), "dense_bytes": 4 * fc1.numel(),
-                                     "csr_bytes": 8 * nnz + 4 * (8 + 1), "compression": fc1.numel() / nnz}
+    expected = {"nonzero": nnz, "total": fc1.numel(), "dense_bytes": 4 * fc1.numel(),
+                "csr_bytes": 8 * nnz + 4 * (8 + 1), "compression": fc1.numel() / nnz}
+    assert {k: info["layers"]["fc1"][k] for k in expected} == expected
     assert info["total"] == 784 * 8 + 8 * 4 + 4 * 10
     assert info["compression"] == pytest.approx(info["total"] / info["nonzero"])
     assert abs(info["nonzero"] - 0.25 * info["total"]) <= 1
+
+
+def test_relative_index_encoding_counts_fillers_for_long_gaps() -> None:
+    mask = torch.zeros(100, dtype=torch.bool)
+    mask[[0, 5, 36, 99]] = True  # gaps 1, 5, 31 (fits in 5 bits), 63 (needs 2 fillers of 31)
+    assert analyze.relative_index_bytes(mask) == -(-(4 + 2) * 37 // 8)
+    assert analyze.relative_index_bytes(torch.zeros(5, dtype=torch.bool)) == 0
 
 
 def test_histograms_count_every_nonzero_weight_on_shared_edges() -> None:
