@@ -73,8 +73,15 @@ def weight_histograms(checkpoint: Checkpoint, bins: int = 101, limit: float | No
                                        for k, v in values.items()}}
 
 
+def require_mlp(checkpoint: Checkpoint) -> None:
+    """The fc1 maps and activation counts read pixels straight into fc1: LeNet-300-100 only."""
+    if checkpoint.model.settings.arch != "lenet-300-100":
+        raise UserError("fc1 maps and active-neuron counts are defined for LeNet-300-100 only")
+
+
 def fc1_weights(checkpoint: Checkpoint) -> np.ndarray:
     """fc1's signed weight matrix, (hidden1, 784); pruned entries are exactly 0."""
+    require_mlp(checkpoint)
     return checkpoint.model.fc1.weight.detach().cpu().numpy()
 
 
@@ -88,6 +95,7 @@ def receptive_fields(checkpoint: Checkpoint, neurons: list[int]) -> np.ndarray:
 
 def pixel_connections(checkpoint: Checkpoint) -> np.ndarray:
     """How many fc1 connections survive from each input pixel, as a 28x28 integer map."""
+    require_mlp(checkpoint)
     return checkpoint.masks["fc1.weight"].sum(dim=0).reshape(28, 28).cpu().numpy()
 
 
@@ -105,6 +113,7 @@ def inspect_pixels(checkpoint: Checkpoint, pixels: np.ndarray | torch.Tensor, bi
     """One image through the model: nonzero pixels, active neurons per hidden layer (ReLU output > 0, the
     true forward pass with biases), each hidden layer's activations, prediction and class probabilities.
     With ``bias_free`` also the reference blog's count, which leaves the biases out."""
+    require_mlp(checkpoint)
     model = checkpoint.model
     device = next(model.parameters()).device
     x = normalize_pixels(pixels).to(device)
@@ -144,6 +153,7 @@ def test_index(split: Split, digit: int | None = None, index: int = 0) -> int:
 
 def class_mean_active(checkpoint: Checkpoint, split: Split) -> dict[str, list[float]]:
     """Mean active neurons per hidden layer for each digit class (10 values per layer) on ``split``."""
+    require_mlp(checkpoint)
     model = checkpoint.model
     with torch.inference_mode():
         h1, h2 = model.hidden(split.images)

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from . import paths
 from .errors import UserError
 from .masks import Masks
-from .models import LeNet300100
+from .models import make_model
 from .settings import MNIST_MEAN, MNIST_STD, ModelSettings, TrainSettings
 
 FORMAT = "prune-lab-checkpoint"
@@ -33,7 +34,7 @@ MAX_BYTES = 64 * 1024 * 1024  # far above any LeNet-300-100 checkpoint (~1.4 MB)
 class Checkpoint:
     """A model with the masks that stay applied to it, the recipe it was trained with, and its history."""
 
-    model: LeNet300100
+    model: nn.Module
     masks: Masks
     recipe: TrainSettings
     history: list[dict] = field(default_factory=list)  # one plain dict per prune step
@@ -42,7 +43,8 @@ class Checkpoint:
 
     @property
     def config(self) -> dict:
-        return {"arch": "lenet-300-100", "hidden": list(self.model.settings.hidden),
+        settings = self.model.settings
+        return {"arch": settings.arch, "hidden": list(settings.hidden),
                 "normalize": {"mean": MNIST_MEAN, "std": MNIST_STD}}
 
     def copy(self) -> "Checkpoint":
@@ -120,7 +122,8 @@ def _from_dict(raw: object, device: torch.device, origin: str) -> Checkpoint:
     if raw.get("version") != VERSION:
         raise UserError(f"unsupported checkpoint version {raw.get('version')!r} (this Prune Lab reads {VERSION})")
     try:
-        model = LeNet300100(ModelSettings(hidden=tuple(raw["config"]["hidden"])))
+        config = raw["config"]
+        model = make_model(ModelSettings(hidden=tuple(config["hidden"]), arch=config.get("arch", "lenet-300-100")))
         recipe = TrainSettings(**raw["recipe"])
         state, mask_state = raw["state_dict"], raw["masks"]
         history, accuracy = list(raw.get("history") or []), raw.get("accuracy")

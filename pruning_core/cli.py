@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import math
 import sys
@@ -18,7 +19,8 @@ from . import analyze, checkpoint, lab
 from .data import load_mnist, resolve_device
 from .errors import UserError
 from .progress import ProgressBar
-from .settings import PRESETS, PRUNE_SCOPES, REFERENCE_PERCENTS, ModelSettings, PruneSettings, check_percent, preset
+from .settings import (ARCHITECTURES, PRESETS, PRUNE_SCOPES, REFERENCE_PERCENTS, ModelSettings, PruneSettings,
+                       check_percent, preset)
 
 EXIT_USAGE = 2
 
@@ -99,7 +101,8 @@ def build_parser() -> Parser:
     p = sub.add_parser("train", parents=[common], help="train a dense LeNet-300-100")
     p.add_argument("--preset", choices=sorted(PRESETS), default="seed")
     p.add_argument("--epochs", type=count_arg)
-    p.add_argument("--hidden", type=hidden_arg, default=ModelSettings())
+    p.add_argument("--hidden", type=hidden_arg, default=ModelSettings(), help="LeNet-300-100 widths, e.g. 600,100")
+    p.add_argument("--arch", choices=ARCHITECTURES, default="lenet-300-100")
     p.add_argument("--seed", type=lambda t: count_arg(t, 0, 2**63 - 1))
     p.add_argument("--out", type=out_file, required=True)
 
@@ -133,7 +136,8 @@ def build_parser() -> Parser:
 
 def run_train(args: argparse.Namespace, bar: ProgressBar) -> dict:
     recipe = preset(args.preset, epochs=args.epochs, seed=args.seed)
-    trained = lab.train_baseline(recipe, args.hidden, args.device, callbacks=[bar])
+    model_settings = dataclasses.replace(args.hidden, arch=args.arch)
+    trained = lab.train_baseline(recipe, model_settings, args.device, callbacks=[bar])
     saved = checkpoint.save(trained, args.out)
     return {"checkpoint": str(saved), **lab.summary(trained, trained.accuracy)}
 

@@ -1,7 +1,9 @@
-"""LeNet-300-100 (784 -> 300 -> 100 -> 10, ReLU), with configurable hidden sizes.
+"""The networks: LeNet-300-100 (784 -> 300 -> 100 -> 10, ReLU; hidden sizes configurable) and LeNet-5.
 
-Layers are named ``fc1``, ``fc2``, ``fc3`` so that a state dict has the plain keys the reference and the
-checkpoints use. The forward pass returns log-probabilities (log-softmax), trained with NLL loss.
+LeNet-300-100's layers are named ``fc1``, ``fc2``, ``fc3`` so that a state dict has the plain keys the
+reference and the checkpoints use. LeNet-5 is the Caffe variant Han et al. pruned (conv 20@5x5, max-pool,
+conv 50@5x5, max-pool, fc 500, fc 10). Both take the flat (N, 784) normalized images the data module keeps in
+memory and return log-probabilities (log-softmax), trained with NLL loss.
 """
 from __future__ import annotations
 
@@ -33,7 +35,31 @@ class LeNet300100(nn.Module):
         return F.log_softmax(self.fc3(self.hidden(x)[1]), dim=1)
 
 
-def build_model(settings: ModelSettings, seed: int, device: torch.device) -> LeNet300100:
+class LeNet5(nn.Module):
+    def __init__(self, settings: ModelSettings = ModelSettings(arch="lenet-5")) -> None:
+        super().__init__()
+        self.settings = settings
+        self.conv1 = nn.Conv2d(1, 20, 5)
+        self.conv2 = nn.Conv2d(20, 50, 5)
+        self.fc1 = nn.Linear(50 * 4 * 4, 500)
+        self.fc2 = nn.Linear(500, NUM_CLASSES)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.max_pool2d(self.conv1(x.view(-1, 1, 28, 28)), 2)
+        x = F.max_pool2d(self.conv2(x), 2)
+        x = F.relu(self.fc1(x.flatten(1)))
+        return F.log_softmax(self.fc2(x), dim=1)
+
+
+ARCHITECTURES = {"lenet-300-100": LeNet300100, "lenet-5": LeNet5}
+
+
+def make_model(settings: ModelSettings) -> nn.Module:
+    """An untrained model of the architecture ``settings`` names (random init from torch's current seed)."""
+    return ARCHITECTURES[settings.arch](settings)
+
+
+def build_model(settings: ModelSettings, seed: int, device: torch.device) -> nn.Module:
     """A freshly initialised model; the same seed gives the same weights on every machine."""
     torch.manual_seed(seed)
-    return LeNet300100(settings).to(device)
+    return make_model(settings).to(device)

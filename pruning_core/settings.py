@@ -53,13 +53,20 @@ def check_int(name: str, value: int, low: int, high: int) -> None:
         raise UserError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
 
 
+ARCHITECTURES = ("lenet-300-100", "lenet-5")
+
+
 @dataclass(frozen=True)
 class ModelSettings:
-    """LeNet-300-100 shape: 784 -> hidden[0] -> hidden[1] -> 10."""
+    """Which network: LeNet-300-100 (784 -> hidden[0] -> hidden[1] -> 10) or the Caffe LeNet-5 (conv 20, conv
+    50, fc 500, fc 10; ``hidden`` does not apply to it)."""
 
     hidden: tuple[int, ...] = (300, 100)
+    arch: str = "lenet-300-100"
 
     def __post_init__(self) -> None:
+        if self.arch not in ARCHITECTURES:
+            raise UserError(f"unknown architecture {self.arch!r}; choose one of {', '.join(ARCHITECTURES)}")
         if len(self.hidden) != 2 or any(int(h) != h or not 1 <= h <= 4096 for h in self.hidden):
             raise UserError(f"hidden sizes must be two integers in 1..4096, got {list(self.hidden)}")
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))

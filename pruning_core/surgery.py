@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from .checkpoint import Checkpoint
+from .errors import UserError
 from .masks import Masks
 from .models import LeNet300100
 from .settings import ModelSettings
@@ -19,6 +20,8 @@ from .settings import ModelSettings
 
 def shrink(checkpoint: Checkpoint) -> tuple[Checkpoint, dict]:
     """A copy of ``checkpoint`` without dead hidden neurons, and a report of what was removed."""
+    if checkpoint.model.settings.arch != "lenet-300-100":
+        raise UserError("dead-neuron removal is implemented for LeNet-300-100 only")
     weights = {k: v.detach().clone().cpu() for k, v in checkpoint.model.state_dict().items()}
     masks = {k: v.detach().clone().cpu() for k, v in checkpoint.masks.items()}
     before = {layer: weights[f"{layer}.weight"].shape[0] for layer in ("fc1", "fc2")}

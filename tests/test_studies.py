@@ -42,3 +42,21 @@ def test_lottery_rewind_resets_survivors_to_their_initial_values() -> None:
     assert torch.equal(rewound.model.fc1.bias, init.fc1.bias)
     assert not torch.equal(rewound.model.fc1.weight, pruned.model.fc1.weight)
     assert rewound.accuracy < pruned.accuracy
+
+
+def test_lenet5_is_pruned_by_the_same_engine(tmp_path) -> None:
+    from pruning_core.checkpoint import Checkpoint, load, save
+    from pruning_core.masks import Masks
+    from pruning_core.settings import ModelSettings, preset
+
+    model = build_model(ModelSettings(arch="lenet-5"), 0, torch.device("cpu"))
+    start = Checkpoint(model=model, masks=Masks.dense(model), recipe=preset("paper"))
+    assert set(start.masks) == {"conv1.weight", "conv2.weight", "fc1.weight", "fc2.weight"}
+    pruned = lab.prune_step(start, PruneSettings(92, "std"), retrain_epochs=0)
+    assert pruned.masks.sparsity() == pytest.approx(0.92, abs=1e-5)
+    assert torch.all(pruned.model.conv2.weight[~pruned.masks["conv2.weight"]] == 0)
+    reloaded = load(str(save(pruned, tmp_path / "lenet5.pt")))
+    assert reloaded.config["arch"] == "lenet-5" and reloaded.masks.sparsity() == pruned.masks.sparsity()
+    with pytest.raises(UserError, match="LeNet-300-100 only"):
+        from pruning_core.analyze import pixel_connections
+        pixel_connections(reloaded)
