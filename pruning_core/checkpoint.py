@@ -44,7 +44,7 @@ class Checkpoint:
     @property
     def config(self) -> dict:
         settings = self.model.settings
-        return {"arch": settings.arch, "hidden": list(settings.hidden),
+        return {"arch": settings.arch, "hidden": list(settings.hidden), "dropout": settings.dropout,
                 "normalize": {"mean": MNIST_MEAN, "std": MNIST_STD}}
 
     def copy(self) -> "Checkpoint":
@@ -123,7 +123,8 @@ def _from_dict(raw: object, device: torch.device, origin: str) -> Checkpoint:
         raise UserError(f"unsupported checkpoint version {raw.get('version')!r} (this Prune Lab reads {VERSION})")
     try:
         config = raw["config"]
-        model = make_model(ModelSettings(hidden=tuple(config["hidden"]), arch=config.get("arch", "lenet-300-100")))
+        model = make_model(ModelSettings(hidden=tuple(config["hidden"]), arch=config.get("arch", "lenet-300-100"),
+                                         dropout=config.get("dropout", 0.0)))
         recipe = TrainSettings(**raw["recipe"])
         state, mask_state = raw["state_dict"], raw["masks"]
         history, accuracy = list(raw.get("history") or []), raw.get("accuracy")

@@ -65,6 +65,16 @@ def lr_arg(text: str) -> float:
     return value
 
 
+def fraction_arg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1), got {text!r}")
+    return value
+
+
 def hidden_arg(text: str) -> ModelSettings:
     try:
         return ModelSettings(hidden=tuple(int(part) for part in text.split(",")))
@@ -103,6 +113,7 @@ def build_parser() -> Parser:
     p.add_argument("--epochs", type=count_arg)
     p.add_argument("--hidden", type=hidden_arg, default=ModelSettings(), help="LeNet-300-100 widths, e.g. 600,100")
     p.add_argument("--arch", choices=ARCHITECTURES, default="lenet-300-100")
+    p.add_argument("--dropout", type=fraction_arg, default=0.0, help="dropout on hidden outputs (LeNet-300-100)")
     p.add_argument("--seed", type=lambda t: count_arg(t, 0, 2**63 - 1))
     p.add_argument("--out", type=out_file, required=True)
 
@@ -136,7 +147,7 @@ def build_parser() -> Parser:
 
 def run_train(args: argparse.Namespace, bar: ProgressBar) -> dict:
     recipe = preset(args.preset, epochs=args.epochs, seed=args.seed)
-    model_settings = dataclasses.replace(args.hidden, arch=args.arch)
+    model_settings = dataclasses.replace(args.hidden, arch=args.arch, dropout=args.dropout)
     trained = lab.train_baseline(recipe, model_settings, args.device, callbacks=[bar])
     saved = checkpoint.save(trained, args.out)
     return {"checkpoint": str(saved), **lab.summary(trained, trained.accuracy)}

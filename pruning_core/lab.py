@@ -53,6 +53,16 @@ def summary(checkpoint: Checkpoint, accuracy: float | None = None) -> dict:
             "compression": total / nonzero if nonzero else float("inf")}
 
 
+def adjust_dropout(checkpoint: Checkpoint) -> None:
+    """Han et al.: pruning lowers capacity, so retraining drops less: D_r = D_o * sqrt(C_ir / C_io), with C_i
+    the connections of the hidden layer whose output the dropout acts on."""
+    model = checkpoint.model
+    if getattr(model, "dropout", None) is None or not model.settings.dropout:
+        return
+    kept, sizes = checkpoint.masks.kept(), checkpoint.masks.sizes()
+    model.dropout = [model.settings.dropout * (kept[layer] / sizes[layer]) ** 0.5 for layer in ("fc1", "fc2")]
+
+
 def prune_step(checkpoint: Checkpoint, settings: PruneSettings, retrain_epochs: int = 1,
                lr: float | None = None, callbacks: Sequence[Callback] = (),
                should_stop: Callable[[], bool] | None = None) -> Checkpoint:
@@ -67,6 +77,7 @@ def prune_step(checkpoint: Checkpoint, settings: PruneSettings, retrain_epochs: 
     pruned = compute_masks({n: weights[n] for n in result.masks}, result.masks, settings)
     result.masks = pruned.masks
     result.masks.apply_(result.model)
+    adjust_dropout(result)
     after_prune = evaluate(result.model, data.test)
     retrain = result.recipe.for_retraining(retrain_epochs, lr)
     for callback in callbacks:

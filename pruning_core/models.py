@@ -25,11 +25,14 @@ class LeNet300100(nn.Module):
         self.fc1 = nn.Linear(INPUT_SIZE, h1)
         self.fc2 = nn.Linear(h1, h2)
         self.fc3 = nn.Linear(h2, NUM_CLASSES)
+        # Per hidden layer; retraining lowers them as connections go (Han et al.: D_r = D_o sqrt(C_ir / C_io)).
+        self.dropout = [settings.dropout, settings.dropout]
 
     def hidden(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The two ReLU outputs (after fc1 and fc2): what "active neurons" counts."""
-        h1 = F.relu(self.fc1(x))
-        return h1, F.relu(self.fc2(h1))
+        """The two ReLU outputs (after fc1 and fc2): what "active neurons" counts. Dropout acts only while
+        training, so analysis (in eval mode) always sees the whole network."""
+        h1 = F.dropout(F.relu(self.fc1(x)), self.dropout[0], self.training)
+        return h1, F.dropout(F.relu(self.fc2(h1)), self.dropout[1], self.training)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.log_softmax(self.fc3(self.hidden(x)[1]), dim=1)

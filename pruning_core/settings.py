@@ -63,8 +63,11 @@ class ModelSettings:
 
     hidden: tuple[int, ...] = (300, 100)
     arch: str = "lenet-300-100"
+    # Dropout on each hidden layer's output while training (0 = none, as in the reference and the presets).
+    dropout: float = 0.0
 
     def __post_init__(self) -> None:
+        check_float("dropout", self.dropout, 0.0, 1.0, high_inclusive=False)
         if self.arch not in ARCHITECTURES:
             raise UserError(f"unknown architecture {self.arch!r}; choose one of {', '.join(ARCHITECTURES)}")
         if len(self.hidden) != 2 or any(int(h) != h or not 1 <= h <= 4096 for h in self.hidden):

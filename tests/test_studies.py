@@ -60,3 +60,21 @@ def test_lenet5_is_pruned_by_the_same_engine(tmp_path) -> None:
     with pytest.raises(UserError, match="LeNet-300-100 only"):
         from pruning_core.analyze import pixel_connections
         pixel_connections(reloaded)
+
+
+def test_dropout_is_lowered_for_retraining_as_connections_go() -> None:
+    from pruning_core.checkpoint import Checkpoint
+    from pruning_core.masks import Masks
+    from pruning_core.settings import ModelSettings, preset
+
+    model = build_model(ModelSettings(hidden=(30, 20), dropout=0.5), 0, torch.device("cpu"))
+    start = Checkpoint(model=model, masks=Masks.dense(model), recipe=preset("seed"))
+    pruned = lab.prune_step(start, PruneSettings(75, "layer"), retrain_epochs=0)
+    expected = 0.5 * (pruned.masks.kept()["fc1"] / (784 * 30)) ** 0.5
+    assert pruned.model.dropout[0] == pytest.approx(expected) and expected == pytest.approx(0.25, abs=1e-3)
+    assert start.model.dropout == [0.5, 0.5]
+    pruned.model.train()
+    x = torch.ones(4, 784)
+    assert not torch.equal(pruned.model(x), pruned.model(x))  # dropout active while training
+    pruned.model.eval()
+    assert torch.equal(pruned.model(x), pruned.model(x))
