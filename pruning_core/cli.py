@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from . import analyze, checkpoint, lab
+from . import analyze, checkpoint, experiments, lab
 from .data import load_mnist, resolve_device
 from .errors import UserError
 from .progress import ProgressBar
@@ -142,7 +142,19 @@ def build_parser() -> Parser:
     which.add_argument("--test-index", type=lambda t: count_arg(t, 0, 9999))
     which.add_argument("--digit", type=lambda t: count_arg(t, 0, 9))
     p.add_argument("--index", type=lambda t: count_arg(t, 0, 9999), default=0, help="k-th image of --digit")
+    p = sub.add_parser("experiments", parents=[common],
+                       help="precompute the dashboard's Experiments page (global vs layer, 300 vs 600)")
+    p.add_argument("--name", choices=experiments.NAMES, action="append",
+                   help="one experiment (repeatable; default: all)")
+    p.add_argument("--quick", action="store_true", help="one seed, few points (about a minute)")
     return parser
+
+
+def run_experiments(args: argparse.Namespace, bar: ProgressBar) -> dict:
+    saved = {}
+    for name in args.name or experiments.NAMES:
+        saved[name] = str(experiments.save_results(name, experiments.run_experiment(name, args.quick, [bar])))
+    return {"saved": saved}
 
 
 def run_train(args: argparse.Namespace, bar: ProgressBar) -> dict:
@@ -197,7 +209,7 @@ def run_inspect(args: argparse.Namespace, bar: ProgressBar) -> dict:
 
 
 COMMANDS = {"train": run_train, "prune": run_prune, "schedule": run_schedule, "evaluate": run_evaluate,
-            "inspect": run_inspect}
+            "inspect": run_inspect, "experiments": run_experiments}
 
 
 def main(argv: list[str] | None = None) -> int:
