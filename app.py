@@ -24,9 +24,8 @@ def model_card() -> None:
     """Which model every page is showing, and how pruned it is."""
     info = ui_state.card(ui_state.current())
     st.markdown(f"**Model:** {info['name']}")
-    left, right = st.columns(2)
-    left.metric("Test accuracy", f"{100 * info['accuracy']:.2f} %")
-    right.metric("Sparsity", f"{info['sparsity']:.1f} %")
+    st.metric("Test accuracy", f"{100 * info['accuracy']:.2f} %")
+    st.metric("Weights pruned", f"{info['sparsity']:.1f} %")
     st.caption(f"{info['nonzero']:,} of {info['total']:,} weights left "
                f"({info['total'] / max(1, info['nonzero']):.1f}x fewer).")
 

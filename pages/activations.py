@@ -54,7 +54,8 @@ with numbers_col:
     st.metric("True label", "?" if truth is None else str(truth))
     for label, result in results.items():
         st.metric(f"{label.capitalize()}: prediction", str(result["prediction"]),
-                  f"{100 * float(result['probabilities'][result['prediction']]):.1f} % sure", delta_color="off")
+                  f"{100 * float(result['probabilities'][result['prediction']]):.1f} % sure", delta_color="off",
+                  delta_arrow="off")
         st.markdown(f"active neurons: **fc1 {result['active']['fc1']} / {result['sizes']['fc1']}**, "
                     f"**fc2 {result['active']['fc2']} / {result['sizes']['fc2']}** "
                     f"(without biases: {result['active_bias_free']['fc1']}, {result['active_bias_free']['fc2']})")

@@ -14,11 +14,11 @@ st.caption(f"Before: {ui_state.model_name(models['before'])}. After: {ui_state.m
 
 st.subheader("fc1: every connection from the 784 input pixels to the first hidden layer")
 view = st.radio("Show", list(VIEWS), format_func=VIEWS.get, horizontal=True, key="fc1-view")
-for column, (label, ckpt) in zip(st.columns(2), models.items()):
-    with column:
-        ui_state.chart(figures.fc1_heatmap(analyze.fc1_weights(ckpt), view),
-                       f"{label.capitalize()}: one row per fc1 neuron, one column per input pixel; pruned "
-                       "weights are exactly 0.", f"fc1-{label}")
+# One above the other: a 300x784 matrix needs the full width to show single connections.
+for label, ckpt in models.items():
+    ui_state.chart(figures.fc1_heatmap(analyze.fc1_weights(ckpt), view),
+                   f"{label.capitalize()}: one row per fc1 neuron, one column per input pixel (each 28-pixel "
+                   "image row is a band); pruned weights are exactly 0.", f"fc1-{label}")
 
 st.subheader("Receptive fields: one neuron's 784 incoming weights as a 28x28 image")
 hidden = models["after"].model.settings.hidden[0]
@@ -34,7 +34,8 @@ st.subheader("Surviving connections per input pixel")
 for column, (label, ckpt) in zip(st.columns(2), models.items()):
     with column:
         counts = analyze.pixel_connections(ckpt)
-        ui_state.chart(figures.pixel_connections(counts, hidden),
+        ui_state.chart(figures.pixel_connections(counts),
                        f"{label.capitalize()}: how many of the {hidden} fc1 neurons still read each pixel "
-                       f"({int(counts.sum()):,} connections); the always-blank border loses them first.",
+                       f"({int(counts.sum()):,} connections, at most {int(counts.max())} per pixel); the "
+                       "always-blank border loses them first.",
                        f"pixels-{label}")

@@ -23,8 +23,8 @@ FONT_SIZE = 16  # readable from the back of a classroom
 
 
 def _style(fig: go.Figure, height: int = 420) -> go.Figure:
-    fig.update_layout(font={"size": FONT_SIZE}, height=height, margin={"l": 60, "r": 20, "t": 50, "b": 50},
-                      legend={"orientation": "h", "y": 1.12, "x": 0}, template="plotly_white")
+    fig.update_layout(font={"size": FONT_SIZE}, height=height, margin={"l": 60, "r": 20, "t": 80, "b": 50},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.08, "x": 0}, template="plotly_white")
     return fig
 
 
@@ -97,17 +97,17 @@ def fc1_heatmap(weights: np.ndarray, view: str = "signed") -> go.Figure:
         scale, low, high, title = "Greys", 0.0, 1.0, "kept"
     values = (weights != 0).astype(float) if view == "mask" else (np.abs(weights) if view == "magnitude" else weights)
     fig = px.imshow(_colour_map(values, scale, low, high),
-                    binary_string=True, binary_compression_level=9, aspect="auto")
+                    binary_string=True)
     # An invisible marker carries the colour bar, which an RGB image does not have.
     fig.add_scatter(x=[None], y=[None], mode="markers", showlegend=False,
                     marker={"colorscale": scale, "cmin": low, "cmax": high, "color": [low],
                             "showscale": True, "colorbar": {"title": title}})
     fig.update_xaxes(title="input pixel (row-major 28x28)")
     fig.update_yaxes(title="fc1 neuron")
-    return _style(fig, 460)
+    return _style(fig, 520)
 
 
-def receptive_fields(fields: np.ndarray, neurons: Sequence[int], columns: int = 8) -> go.Figure:
+def receptive_fields(fields: np.ndarray, neurons: Sequence[int], columns: int = 4) -> go.Figure:
     """A grid of fc1 neurons' incoming weights as 28x28 images (``analyze.receptive_fields``)."""
     top = float(np.abs(fields).max()) or 1.0
     fig = px.imshow(fields, facet_col=0, facet_col_wrap=columns, color_continuous_scale=DIVERGING,
@@ -116,12 +116,13 @@ def receptive_fields(fields: np.ndarray, neurons: Sequence[int], columns: int = 
         annotation.text = f"#{neurons[int(annotation.text.split('=')[1])]}"
     fig.update_xaxes(showticklabels=False).update_yaxes(showticklabels=False)
     rows = -(-len(neurons) // columns)
-    return _style(fig, 90 + 130 * rows)
+    return _style(fig, 100 + 170 * rows)
 
 
-def pixel_connections(counts: np.ndarray, neurons: int) -> go.Figure:
-    """How many fc1 connections survive from each input pixel (``analyze.pixel_connections``)."""
-    fig = px.imshow(counts, color_continuous_scale=SEQUENTIAL, zmin=0, zmax=neurons,
+def pixel_connections(counts: np.ndarray) -> go.Figure:
+    """How many fc1 connections survive from each input pixel (``analyze.pixel_connections``); the scale
+    runs to this map's own maximum, so a heavily pruned model's pattern stays visible."""
+    fig = px.imshow(counts, color_continuous_scale=SEQUENTIAL, zmin=0, zmax=max(1, int(counts.max())),
                     labels={"color": "connections"})
     fig.update_xaxes(showticklabels=False).update_yaxes(showticklabels=False)
     return _style(fig, 420)
@@ -154,14 +155,15 @@ def digit(pixels: np.ndarray) -> go.Figure:
 def activation_strips(results: Mapping[str, Mapping]) -> go.Figure:
     """Each hidden layer's activations as a heat strip per model (white = inactive, ReLU output 0)."""
     layers = ("fc1", "fc2")
-    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.25,
+    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.35,
                         subplot_titles=[f"{layer} activations" for layer in layers])
     top = max(float(np.max(r["activations"][layer])) for r in results.values() for layer in layers) or 1.0
     for row, layer in enumerate(layers, start=1):
         fig.add_heatmap(z=[r["activations"][layer] for r in results.values()], y=list(results), zmin=0, zmax=top,
                         colorscale="Blues", showscale=row == 1, colorbar={"title": "ReLU out"}, row=row, col=1)
         fig.update_xaxes(title="neuron", row=row, col=1)
-    return _style(fig, 360)
+    fig.update_yaxes(autorange="reversed")  # "before" on top, as everywhere else
+    return _style(fig, 420)
 
 
 def probabilities(results: Mapping[str, Mapping]) -> go.Figure:

@@ -1,0 +1,146 @@
+"""The dashboard in a real browser: a real ``streamlit run`` server driven by Debian's Chromium.
+
+One scenario, as a student would do it: prune the baseline to 90 % with one retraining epoch, watch the
+numbers arrive while the job runs, then open every page and check its charts drew and nothing raised.
+Screenshots go to tests/artifacts/ and, with PRUNE_LAB_SCREENSHOTS=docs/screenshots, to the docs too.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+PAGES = ["Train / load", "Weights", "Histograms", "Activations", "Experiments"]
+JOB_TIMEOUT_S = 240  # one retraining epoch; generous because the 2-core machine may be busy
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = free_port()
+    env = {**os.environ, "PRUNE_LAB_RUNS": str(tmp_path / "runs")}
+    log = open(tmp_path / "streamlit.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.headless", "true", "--server.address", "127.0.0.1"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                pytest.fail(f"streamlit did not start: {(tmp_path / 'streamlit.log').read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def shoot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    # The page scrolls inside Streamlit's main block, not the document: grow the window to fit it.
+    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 1600, "height": min(max(1000, height), 5000)})
+    page.wait_for_timeout(1000)
+    page.screenshot(path=ARTIFACTS / f"{name}.png")
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    docs = os.environ.get("PRUNE_LAB_SCREENSHOTS")
+    if docs:
+        (ROOT / docs).mkdir(parents=True, exist_ok=True)
+        shutil.copy(ARTIFACTS / f"{name}.png", ROOT / docs / f"{name}.png")
+
+
+def metric(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]', has_text=label)
+    return box.locator('[data-testid="stMetricValue"]').first.inner_text() if box.count() else ""
+
+
+def wait_charts(page, count: int) -> None:
+    page.wait_for_function(f"document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length >= {count}",
+                           timeout=30_000)
+    page.wait_for_timeout(1500)  # let the last charts finish drawing before the screenshot
+
+
+def test_prune_in_browser(server):
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing; CI must install Debian's chromium")
+        pytest.skip(f"{CHROMIUM} not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(server)
+            page.get_by_role("button", name="Prune + retrain").wait_for(timeout=60_000)
+            assert metric(page, "Weights pruned") == "0.0 %"
+            page.get_by_role("button", name="Prune + retrain").click()
+
+            # While the job runs (Cancel visible), the after-prune accuracy must already be on the page.
+            seen_running, progress = "", set()
+            deadline = time.time() + JOB_TIMEOUT_S
+            while time.time() < deadline:
+                running = page.get_by_role("button", name="Cancel").count() > 0
+                bar = page.locator('[data-testid="stMain"] [data-testid="stProgress"]')
+                if running and bar.count():
+                    progress.add(bar.first.inner_text())
+                    value = metric(page, "After prune")
+                    if value.endswith("%"):
+                        seen_running = value
+                if not running and metric(page, "Weights pruned") == "90.0 %":
+                    break
+                page.wait_for_timeout(200)
+            assert seen_running, "the after-prune accuracy never appeared while the job was running"
+            assert len(progress) >= 2, f"the progress bar never moved: {progress}"
+            assert metric(page, "Weights pruned") == "90.0 %"
+            page.locator('[data-testid="stDataFrame"]').wait_for(timeout=30_000)
+            after_retrain = metric(page, "After retrain")
+            assert after_retrain.endswith("%") and float(after_retrain.split()[0]) > 90
+            wait_charts(page, 1)
+            shoot(page, "prune")
+
+            for name in PAGES:
+                page.get_by_role("link", name=name).click()
+                page.get_by_role("heading", level=1).first.wait_for(timeout=30_000)
+                if name == "Weights":
+                    wait_charts(page, 6)
+                    assert page.locator(".imagelayer image").count() >= 2  # fc1 before/after as PNG images
+                elif name == "Histograms":
+                    wait_charts(page, 2)
+                    assert page.locator(".barlayer .point").count() > 100
+                elif name == "Activations":
+                    wait_charts(page, 4)
+                else:
+                    page.wait_for_timeout(2000)
+                assert page.locator('[data-testid="stException"]').count() == 0, name
+                assert metric(page, "Weights pruned") == "90.0 %", f"{name} lost the session's model"
+                shoot(page, name.split()[0].lower())
+        finally:
+            browser.close()

@@ -1,0 +1,175 @@
+"""Every dashboard page under Streamlit's AppTest: it renders, and its main interactions change real values.
+
+Jobs run in the per-process JobQueue that the pages share; a test waits for its job by polling that queue,
+then reruns the page, which collects the result. Retraining is 0 epochs throughout, so no test trains.
+Note: after the first run, AppTest re-executes only the current page script (not app.py), so the sidebar
+model card is checked on the first run and later state is read from the page and ``session_state``.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the pages import ui_state from the repository root
+
+import ui_state  # noqa: E402
+from pruning_core.jobs import FINISHED  # noqa: E402
+from pruning_core.settings import REFERENCE_PERCENTS  # noqa: E402
+
+PAGES = {"pages/prune.py": "Prune & retrain", "pages/train.py": "Train or load a model",
+         "pages/weights.py": "Weights", "pages/histograms.py": "Weight histograms",
+         "pages/activations.py": "Activations", "pages/experiments.py": "Experiments"}
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("PRUNE_LAB_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("PRUNE_LAB_EXPERIMENTS", str(tmp_path / "experiments"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    return at
+
+
+def wait_for_job(at: AppTest, timeout: float = 90) -> dict:
+    job = ui_state.job_queue().get(at.session_state["job_id"])
+    deadline = time.time() + timeout
+    while job.snapshot()["status"] not in FINISHED:
+        assert time.time() < deadline, "job did not finish"
+        time.sleep(0.05)
+    return job.snapshot()
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def prune(at: AppTest, percent: float) -> dict:
+    at.slider(key="percent").set_value(percent)
+    at.number_input(key="epochs").set_value(0)
+    at.button[0].click().run()
+    snap = wait_for_job(at)
+    at.run()
+    return snap
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_page_renders(app, path):
+    if path != "pages/prune.py":
+        app.switch_page(path).run()
+    assert not app.exception
+    assert app.title[0].value == PAGES[path]
+    assert len(app.caption) >= 1
+
+
+def test_model_card_shows_the_baseline(app):
+    card = {m.label: m.value for m in app.sidebar.get("metric")}
+    assert card == {"Test accuracy": "97.17 %", "Weights pruned": "0.0 %"}
+    assert "baseline (300-100)" in app.sidebar.markdown[0].value
+
+
+def test_prune_updates_metrics_history_and_downloads(app):
+    snap = prune(app, 80.0)
+    assert snap["status"] == "done" and snap["events"][0]["kind"] == "pruned"
+    assert not app.exception
+    shown = metrics(app)
+    assert shown["Before pruning"] == "97.17 %"
+    after_prune = f"{100 * snap['events'][0]['accuracy']:.2f} %"
+    assert shown["After prune"] == after_prune == shown["After retrain"]  # 0 retrain epochs
+    table = app.dataframe[0].value
+    assert list(table["percent"]) == [80.0] and list(table["scope"]) == ["global"]
+    assert table["nonzero"][0] == round(0.2 * 266_200)
+    current = app.session_state["steps"][-1]
+    assert len(app.session_state["steps"]) == 2 and current.history[-1]["percent"] == 80.0
+    assert {b.label for b in app.get("download_button")} == {"Step table (CSV)", "Current checkpoint (.pt)"}
+
+    # Pruned weights never come back: a lower percent is refused with the engine's message.
+    app.slider(key="percent").set_value(50.0)
+    app.button[0].click().run()
+    assert "already 80.00% pruned" in app.error[0].value
+    assert "job_id" not in app.session_state
+
+    next(b for b in app.button if b.label == "Reset to baseline").click().run()
+    assert len(app.session_state["steps"]) == 1 and not app.dataframe
+
+
+def test_go_back_to_an_earlier_step(app):
+    prune(app, 50.0)
+    prune(app, 70.0)
+    assert list(app.dataframe[0].value["percent"]) == [50.0, 70.0]
+    app.selectbox[1].set_value(1)  # "1: after pruning to 50 %"
+    next(b for b in app.button if b.label == "Go back").click().run()
+    assert list(app.dataframe[0].value["percent"]) == [50.0]
+
+
+def test_reference_schedule_fills_the_table(app):
+    app.number_input(key="epochs").set_value(0)
+    next(b for b in app.button if b.label.startswith("Run the reference schedule")).click().run()
+    assert wait_for_job(app)["status"] == "done"
+    app.run()
+    assert list(app.dataframe[0].value["percent"]) == list(REFERENCE_PERCENTS)
+    assert metrics(app)["After retrain"] == f"{100 * app.session_state['steps'][-1].accuracy:.2f} %"
+
+
+def test_cancel_keeps_the_model(app):
+    app.number_input(key="epochs").set_value(20)  # long enough to still be running when Cancel is pressed
+    app.button[0].click().run()
+    app.button(key="cancel-job").click().run()
+    assert wait_for_job(app, 30)["status"] == "cancelled"
+    app.run()
+    assert len(app.session_state["steps"]) == 1 and "job_id" not in app.session_state
+    assert not app.dataframe
+
+
+def test_activations_digit_pick_changes_the_image(app):
+    app.switch_page("pages/activations.py").run()
+    assert metrics(app)["True label"] == "3"
+    app.selectbox(key="digit").set_value(7).run()
+    shown = metrics(app)
+    assert shown["True label"] == "7" and shown["Before: prediction"] == "7"
+    first = [c.value for c in app.caption if c.value.startswith("test image #")]
+    app.number_input(key="example").set_value(5).run()
+    second = [c.value for c in app.caption if c.value.startswith("test image #")]
+    assert first != second and "label 7" in second[0]
+
+
+def test_train_page_loads_a_shipped_baseline(app):
+    app.switch_page("pages/train.py").run()
+    names = app.radio(key="builtin").options
+    assert names[0] == "baseline"
+    if "baseline-paper" not in names:
+        pytest.skip("baseline-paper.pt not generated yet")
+    app.radio(key="builtin").set_value("baseline-paper")
+    app.button(key="load-builtin").click().run()
+    assert app.session_state["steps"][0].origin == "baseline-paper"
+    assert app.session_state["steps"][0].accuracy > 0.98
+
+
+def test_train_page_rejects_bad_hidden_sizes(app):
+    app.switch_page("pages/train.py").run()
+    app.text_input(key="hidden").input("300,x")
+    app.button(key="train").click().run()
+    assert "hidden sizes must be two whole numbers" in app.error[0].value
+    assert "job_id" not in app.session_state
+
+
+def test_experiments_page_reads_results(app, tmp_path):
+    app.switch_page("pages/experiments.py").run()
+    assert sum("No precomputed results yet" in i.value for i in app.info) == 2
+    (tmp_path / "experiments").mkdir()
+    data = {"name": "global_vs_layer", "quick": True, "created": "2026-01-01 00:00:00",
+            "settings": {"percents": [50.0], "retrain_epochs": 1, "seeds": [1]},
+            "runs": [{"scope": s, "seed": 1, "points": [{"percent": 50.0, "sparsity": 0.5,
+                                                         "accuracy_after_prune": 0.9, "accuracy_after_retrain": 0.95}]}
+                     for s in ("global", "layer")]}
+    (tmp_path / "experiments" / "global_vs_layer.json").write_text(json.dumps(data))
+    (tmp_path / "experiments" / "width_300_vs_600.json").write_text("{broken")
+    app.run()
+    assert sum("No precomputed results yet" in i.value for i in app.info) == 1
+    assert any("Quick run of 2026-01-01" in c.value for c in app.caption)
+    assert "not readable JSON" in app.error[0].value
