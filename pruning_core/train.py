@@ -1,19 +1,29 @@
 """Training, retraining with masks held, and evaluation.
 
 The loop is deliberately plain: the training split is already one normalized tensor on the device, so an
-epoch is one fresh permutation (seeded) followed by contiguous slices - the same optimisation problem as the
-reference's shuffled DataLoader (same batch size, lr, momentum), without its per-sample Python cost.
+epoch is one fresh permutation (seeded) cut into contiguous runs of ``batch_size`` indices - the same
+optimisation problem as the reference's shuffled DataLoader (same batch size, lr, momentum), without its
+per-sample Python cost. Each batch is gathered from the resident tensor when it is used (a 400 KB copy that
+stays in cache) instead of materialising a shuffled 188 MB copy of the split every epoch.
 
-Masks stay applied: gradients of pruned weights are zeroed before the step (so momentum never accumulates
-for them) and weights are multiplied by the mask after it, so a pruned weight is exactly 0.0 after every step.
+Masks stay applied with one fused multiply per step: gradients of pruned weights are zeroed before the step.
+A pruned weight starts at exactly 0.0, so SGD's update of it (momentum buffer, weight decay and gradient all
+0.0) is exactly 0.0 and it stays 0.0 without multiplying the weights again.
+
+Training and evaluation run on ``THREADS`` intra-op threads (one fewer than the CPUs, at least one);
+``bench/epoch.py`` measures why, side by side with one thread per CPU. The count is fixed, not adaptive,
+because a different count changes the floating-point summation order and so the exact bits of the result.
+
 Progress goes to callbacks (the CLI's progress bar, the dashboard's run record); ``should_stop`` is polled at
 every batch boundary so a cancel takes effect within one step.
 """
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -27,6 +37,10 @@ from .settings import TrainSettings
 
 EVAL_BATCH = 10_000
 REPORT_EVERY = 50  # batches between "batch" progress events (live curves without flooding the listener)
+# Two OpenMP threads on a 2-CPU machine that is also running the dashboard (or anything else) wait for each
+# other at every matmul and an epoch becomes 5-15x slower; one spare CPU keeps training at full speed.
+THREADS = max(1, len(os.sched_getaffinity(0)) - 1) if hasattr(os, "sched_getaffinity") \
+    else max(1, (os.cpu_count() or 1) - 1)
 
 
 @dataclass(frozen=True)
@@ -68,7 +82,7 @@ def predict(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
     """Predicted class for every row of ``images`` (evaluated in large batches, no autograd)."""
     was_training = model.training
     model.eval()
-    with torch.inference_mode():
+    with torch.inference_mode(), threads(THREADS):
         out = torch.cat([model(chunk).argmax(dim=1) for chunk in images.split(EVAL_BATCH)])
     model.train(was_training)
     return out
@@ -79,12 +93,32 @@ def train(model: nn.Module, data: Mnist, settings: TrainSettings, masks: Masks |
           evaluate_each_epoch: bool = True) -> list[float]:
     """Train ``model`` in place for ``settings.epochs`` epochs; return the test accuracy after each epoch
     (empty when ``evaluate_each_epoch`` is False). With ``masks``, pruned weights stay exactly zero."""
+    with threads(THREADS):
+        return _train(model, data, settings, masks, callbacks, should_stop, evaluate_each_epoch)
+
+
+@contextlib.contextmanager
+def threads(count: int) -> Iterator[None]:
+    """Run the block with ``count`` intra-op threads in the calling thread, then restore the previous count."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _train(model: nn.Module, data: Mnist, settings: TrainSettings, masks: Masks | None,
+           callbacks: Sequence[Callback], should_stop: Callable[[], bool] | None,
+           evaluate_each_epoch: bool) -> list[float]:
     images, labels = data.train.images, data.train.labels
     n, batch = len(labels), settings.batch_size
     steps_per_epoch = math.ceil(n / batch)
     total_steps = steps_per_epoch * settings.epochs
+    # fused: one kernel per parameter for the whole momentum update (bench/epoch.py measured it against
+    # foreach; the weights come out bit for bit the same for the seed preset).
     optimizer = torch.optim.SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum,
-                                weight_decay=settings.weight_decay, foreach=True)
+                                weight_decay=settings.weight_decay, fused=True)
     params = dict(model.named_parameters())
     masked = [params[name] for name in masks] if masks else []
     mask_values = [m.to(device=p.device, dtype=p.dtype) for m, p in zip(masks.values(), masked)] if masks else []
@@ -97,22 +131,20 @@ def train(model: nn.Module, data: Mnist, settings: TrainSettings, masks: Masks |
     model.train()
     for epoch in range(1, settings.epochs + 1):
         order = torch.randperm(n, generator=generator).to(images.device)
-        shuffled_x, shuffled_y = images[order], labels[order]
         for start in range(0, n, batch):
             if should_stop is not None and should_stop():
                 raise Cancelled()
             if settings.lr_gamma:
                 for group in optimizer.param_groups:
                     group["lr"] = settings.lr_at(step)
-            loss = F.nll_loss(model(shuffled_x[start:start + batch]), shuffled_y[start:start + batch])
-            optimizer.zero_grad(set_to_none=False)
+            rows = order[start:start + batch]
+            loss = F.nll_loss(model(images.index_select(0, rows)), labels.index_select(0, rows))
+            # None, not zeros: backward then stores each new gradient instead of adding it to a zeroed one.
+            optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if masked:
                 torch._foreach_mul_([p.grad for p in masked], mask_values)
             optimizer.step()
-            if masked:
-                with torch.no_grad():
-                    torch._foreach_mul_(masked, mask_values)
             window_loss += loss.detach()
             step, window = step + 1, window + 1
             if window == REPORT_EVERY and callbacks:

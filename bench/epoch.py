@@ -1,0 +1,130 @@
+"""One seed-preset training epoch: the reference pipeline vs the engine vs the matmul-bound floor.
+
+* reference - ``torchvision.datasets.MNIST`` with ``ToTensor()`` + ``Normalize`` per sample and
+  ``DataLoader(batch_size=128, shuffle=True, num_workers=0)``, the blog's plain SGD step. To keep the run
+  short it times the first ``REFERENCE_BATCHES`` batches and scales to a full epoch (469 batches).
+* engine - ``pruning_core.train.train`` for one epoch (no evaluation), at ``train.THREADS`` threads and,
+  for comparison, at one thread per CPU (torch's default).
+* floor - only the eight matmuls an epoch cannot avoid (3 forward, 3 weight gradients, 2 input gradients;
+  the images need none), batch by batch into preallocated outputs: the machine's sgemm speed at exactly
+  these shapes, measured at both thread counts; the faster one is the floor.
+* evaluation - ``evaluate`` on the 10k test set.
+
+All cases run interleaved in this process (see ``bench.timing``), so they share the same load.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from unittest import mock
+
+import torch
+import torch.nn.functional as F
+from torchvision import datasets, transforms
+
+from bench.timing import Case, goal_line, goals_table, interleaved, medians, seconds_table
+from pruning_core import train as engine
+from pruning_core.data import load_mnist, prepare_embedded
+from pruning_core.models import build_model
+from pruning_core.settings import MNIST_MEAN, MNIST_STD, ModelSettings, preset
+
+REFERENCE_BATCHES = 100
+RECIPE = preset("seed", epochs=1)
+CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+SHAPES = (784, 300, 100, 10)
+# Multiply-adds per training row that the floor times: forward + weight gradients of every layer, input
+# gradients of fc2 and fc3 only. The issue's round "90 GFLOP" counts 2x forward for the backward instead.
+FLOP_PER_ROW = 2 * (2 * sum(a * b for a, b in zip(SHAPES, SHAPES[1:])) + 300 * 100 + 100 * 10)
+ISSUE_EPOCH_FLOP = 90e9
+
+
+def fresh_model() -> torch.nn.Module:
+    return build_model(ModelSettings(), RECIPE.seed, torch.device("cpu"))
+
+
+def reference_case(threads: int) -> Case:
+    """The reference's loader and step; returns the time of ``REFERENCE_BATCHES`` batches scaled to 469."""
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))])
+    dataset = datasets.MNIST(str(prepare_embedded()), train=True, download=False, transform=transform)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=RECIPE.batch_size, shuffle=True, num_workers=0)
+
+    def run() -> float:
+        model = fresh_model()
+        optimizer = torch.optim.SGD(model.parameters(), lr=RECIPE.lr, momentum=RECIPE.momentum)
+        with engine.threads(threads):
+            started = time.perf_counter()
+            for x, y in itertools.islice(loader, REFERENCE_BATCHES):
+                optimizer.zero_grad()
+                F.nll_loss(model(x.view(-1, 784)), y).backward()
+                optimizer.step()
+            elapsed = time.perf_counter() - started
+        return elapsed * len(loader) / REFERENCE_BATCHES
+    return run
+
+
+def engine_case(threads: int) -> Case:
+    data = load_mnist("cpu")
+
+    def run() -> float:
+        model = fresh_model()  # built outside the timed region
+        with mock.patch.object(engine, "THREADS", threads):
+            started = time.perf_counter()
+            engine.train(model, data, RECIPE, evaluate_each_epoch=False)
+            return time.perf_counter() - started
+    return run
+
+
+def floor_case(threads: int) -> Case:
+    rows = len(load_mnist("cpu").train)
+    sizes = [RECIPE.batch_size] * (rows // RECIPE.batch_size) + ([rows % RECIPE.batch_size] if rows % RECIPE.batch_size else [])
+    weights = [torch.randn(o, i) for i, o in zip(SHAPES, SHAPES[1:])]
+    weight_grads = [torch.empty_like(w) for w in weights]
+    # Stand-ins for the input, hidden and output rows of a batch (and their gradients), allocated up front.
+    acts = {b: [torch.randn(b, n) for n in SHAPES] for b in set(sizes)}
+    outs = {b: [torch.empty(b, n) for n in SHAPES] for b in set(sizes)}
+
+    def run() -> None:
+        with engine.threads(threads):
+            for b in sizes:
+                for layer, w in enumerate(weights):
+                    torch.mm(acts[b][layer], w.T, out=outs[b][layer + 1])                 # forward
+                    torch.mm(acts[b][layer + 1].T, acts[b][layer], out=weight_grads[layer])  # dL/dW
+                    if layer:
+                        torch.mm(acts[b][layer + 1], w, out=outs[b][layer])              # dL/d(input)
+    return run
+
+
+def evaluate_case() -> Case:
+    data, model = load_mnist("cpu"), fresh_model()
+    return lambda: engine.evaluate(model, data.test)
+
+
+def main(repeats: int) -> dict[str, float]:
+    """Print the epoch table and goals; return the medians (seconds) for the summary."""
+    counts = sorted({engine.THREADS, CPUS})
+    cases: dict[str, Case] = {f"reference pipeline ({engine.THREADS} thr, {REFERENCE_BATCHES} batches scaled to 1 epoch)":
+                              reference_case(engine.THREADS)}
+    cases.update({f"engine epoch, {n} thread(s)": engine_case(n) for n in counts})
+    cases.update({f"sgemm floor epoch, {n} thread(s)": floor_case(n) for n in counts})
+    cases["evaluate 10k test images"] = evaluate_case()
+    for case in cases.values():
+        case()  # warm-up: first-touch allocation, MKL kernel selection, the dataset's first decode
+    samples = interleaved(cases, repeats)
+    med = medians(samples)
+    reference = med[next(iter(cases))]
+    ours = med[f"engine epoch, {engine.THREADS} thread(s)"]
+    floor = min(med[f"sgemm floor epoch, {n} thread(s)"] for n in counts)
+    gflops = FLOP_PER_ROW * len(load_mnist("cpu").train) / floor / 1e9
+    print(f"## epoch (seed preset: batch {RECIPE.batch_size}, lr {RECIPE.lr}, momentum {RECIPE.momentum})\n")
+    print(seconds_table(samples))
+    print(f"\nfloor = faster sgemm-only epoch = {floor:.3f} s ({gflops:.0f} GFLOP/s at the layer shapes; the "
+          f"issue's 90 GFLOP convention would put the floor at {ISSUE_EPOCH_FLOP / gflops / 1e9:.3f} s)")
+    for n in counts:
+        print(f"engine at {n} thread(s) / engine at {engine.THREADS}: "
+              f"{med[f'engine epoch, {n} thread(s)'] / ours:.2f}x")
+    print()
+    print(goals_table([goal_line("engine epoch / sgemm floor", ours / floor, 1.25, "x"),
+                       goal_line("speed-up over reference pipeline", reference / ours, 10, "x", higher_is_better=True),
+                       goal_line("evaluate 10k test set", med["evaluate 10k test images"], 0.15, "s")]))
+    return {"reference": reference, "engine": ours, "floor": floor, "evaluate": med["evaluate 10k test images"]}
