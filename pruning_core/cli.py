@@ -147,7 +147,15 @@ def build_parser() -> Parser:
     p.add_argument("--name", choices=experiments.NAMES, action="append",
                    help="one experiment (repeatable; default: all)")
     p.add_argument("--quick", action="store_true", help="one seed, few points (about a minute)")
+    p = sub.add_parser("report", parents=[common], help="regenerate docs/reproduction.md from real runs")
+    p.add_argument("--quick", action="store_true", help="a tiny smoke version (does not ship checkpoints)")
+    p.add_argument("--out", type=out_file, default=Path("docs/reproduction.md"))
     return parser
+
+
+def run_report(args: argparse.Namespace, bar: ProgressBar) -> dict:
+    from . import report  # heavy (plotly, all studies): only for this command
+    return {"report": str(report.main(args.quick, args.out, ship=not args.quick).resolve())}
 
 
 def run_experiments(args: argparse.Namespace, bar: ProgressBar) -> dict:
@@ -209,7 +217,7 @@ def run_inspect(args: argparse.Namespace, bar: ProgressBar) -> dict:
 
 
 COMMANDS = {"train": run_train, "prune": run_prune, "schedule": run_schedule, "evaluate": run_evaluate,
-            "inspect": run_inspect, "experiments": run_experiments}
+            "inspect": run_inspect, "experiments": run_experiments, "report": run_report}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,8 @@ EXPERIMENTS_DIR = ASSETS_DIR / "experiments"
 BUILTIN_CHECKPOINTS = {
     "baseline": "baseline.pt",
     "baseline-paper": "baseline-paper.pt",
+    "paper-92": "paper-92.pt",  # Han et al.'s LeNet-300-100 point, made by `python -m pruning_core report`
+    "paper-98": "paper-98.pt",  # the 50x moonshot, made by the same command
 }
 
 

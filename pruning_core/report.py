@@ -1,0 +1,82 @@
+"""``python -m pruning_core report``: regenerate docs/reproduction.md from real runs.
+
+Runs every section of ``reproduce`` (and the two open-question experiments), writes the markdown with each
+table naming its command and seed, renders the charts to PNG with the same Plotly figures the dashboard uses
+(drawn by Debian's Chromium through Playwright; skipped with a note where that is missing), and ships the
+``paper-92`` and ``paper-98`` checkpoints.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import plotly.graph_objects as go
+
+from . import checkpoint, experiments, figures, paths, reproduce
+from .report_text import render
+from .reproduce import ReportPlan
+
+
+def generate(plan: ReportPlan, out: Path, ship: bool, log: Callable[[str], None]) -> Path:
+    """Run everything in ``plan`` and write the report to ``out`` (figures beside it in ``figures/``)."""
+    started = time.time()
+    sections: dict = {}
+    for name, run in (("reference", reproduce.reference_schedule), ("sensitivity", reproduce.layer_sensitivity),
+                      ("lenet5", reproduce.lenet5), ("methods", reproduce.pruning_methods)):
+        log(f"report: {name} ...")
+        sections[name] = run(plan)
+    log("report: paper recipe at 92 % ...")
+    sections["paper"], finals = reproduce.paper_sparsity(plan)
+    log("report: moonshot towards 98 % ...")
+    sections["moon"], paper_98 = reproduce.moonshot(plan, finals[reproduce.SHIPPED_SCOPE])
+    sections["timing"] = reproduce.inference_timing(paper_98, plan.timing_repeats)
+    for name in experiments.NAMES:
+        log(f"report: experiment {name} ...")
+        sections[name] = experiments.run_experiment(name, quick=plan.quick)
+        if not plan.quick:
+            experiments.save_results(name, sections[name])
+    if ship:
+        checkpoint.save(finals[reproduce.SHIPPED_SCOPE], paths.CHECKPOINTS_DIR / paths.BUILTIN_CHECKPOINTS["paper-92"])
+        checkpoint.save(paper_98, paths.CHECKPOINTS_DIR / paths.BUILTIN_CHECKPOINTS["paper-98"])
+    command = "python -m pruning_core report" + (" --quick" if plan.quick else "")
+    charts = render_charts(sections, out.parent / "figures", log)
+    out.write_text(render(sections, plan, command, charts, time.time() - started))
+    return out
+
+
+def render_charts(sections: dict, directory: Path, log: Callable[[str], None]) -> dict[str, str]:
+    """PNG files of the report's charts; {} (and a log line) where no browser is available."""
+    charts = {
+        "reference": figures.accuracy_vs_sparsity(sections["reference"]["rows"],
+                                                  sections["reference"]["baseline_accuracy"]),
+        "global_vs_layer": figures.scope_comparison(sections["global_vs_layer"]["runs"]),
+        "width_300_vs_600": figures.width_comparison(sections["width_300_vs_600"]["runs"]),
+        "sensitivity": _lines({layer: (sections["sensitivity"]["percents"], curve)
+                               for layer, curve in sections["sensitivity"]["curves"].items()},
+                              "percent of the layer pruned (no retraining)"),
+        "methods": _lines({name: ([100 * p["sparsity"] for p in pts], [p["accuracy"] for p in pts])
+                           for name, pts in sections["methods"].items() if name != "epochs_per_step"},
+                          "sparsity (%)"),
+    }
+    try:
+        from .snapshots import save_png
+        directory.mkdir(parents=True, exist_ok=True)
+        return {name: save_png(fig, directory / f"{name}.png").name for name, fig in charts.items()}
+    except Exception as err:  # a report without pictures is still a report
+        log(f"report: charts not rendered ({type(err).__name__}: {err})")
+        return {}
+
+
+def _lines(series: dict[str, tuple], x_title: str) -> go.Figure:
+    fig = go.Figure([go.Scatter(x=list(x), y=list(y), name=name, mode="lines+markers")
+                     for name, (x, y) in series.items()])
+    fig.update_layout(xaxis_title=x_title, yaxis_title="test accuracy", template="plotly_white",
+                      font_size=16, height=420)
+    return fig
+
+
+def main(quick: bool, out: str, ship: bool) -> Path:
+    plan = reproduce.QUICK if quick else ReportPlan()
+    return generate(plan, Path(out), ship, lambda line: print(line, file=sys.stderr, flush=True))

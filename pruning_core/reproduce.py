@@ -1,0 +1,164 @@
+"""The runs behind docs/reproduction.md: the reference blog, Han et al.'s numbers, and the paper's other tools.
+
+Each function does real training and pruning through the same engine verbs the CLI and dashboard use and
+returns plain data (plus the checkpoints worth shipping). ``ReportPlan`` holds every knob; ``QUICK`` shrinks
+them so the whole pipeline can be tested in seconds. Test accuracy is measured once, at the end of each
+run: nothing here chooses an epoch or a setting by looking at the test set.
+"""
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+
+import torch
+
+from . import analyze, checkpoint, lab
+from .checkpoint import Checkpoint
+from .settings import REFERENCE_PERCENTS, ModelSettings, preset
+from .studies import agp_percents, lottery_rewind, sensitivity
+from .surgery import shrink
+
+
+@dataclass(frozen=True)
+class ReportPlan:
+    quick: bool = False
+    seed_retrain_epochs: int = 20          # the reference retrains 20 epochs after every prune
+    repeat_99: int = 3                     # extra rounds at 99 % after the reference's list
+    paper_percents: tuple[float, ...] = (50, 70, 80, 88, 92)
+    paper_retrain_epochs: int = 8
+    moon_percents: tuple[float, ...] = (94, 95.5, 96.5, 97.2, 97.7, 98)
+    moon_retrain_epochs: int = 12
+    moon_scope: str = "global"
+    sensitivity_percents: tuple[float, ...] = (0, 50, 80, 90, 95, 98, 99, 99.5)
+    lenet5_epochs: int = 8
+    lenet5_percents: tuple[float, ...] = (50, 80, 92)
+    lenet5_retrain_epochs: int = 3
+    method_percents: tuple[float, ...] = (80, 90, 95, 98)
+    method_epochs: int = 4                 # retraining per step (Han, AGP) and training of lottery tickets
+    timing_repeats: int = 50
+
+
+QUICK = ReportPlan(quick=True, seed_retrain_epochs=0, repeat_99=1, paper_percents=(50, 92), paper_retrain_epochs=0,
+                   moon_percents=(98,), moon_retrain_epochs=0, sensitivity_percents=(0, 90),
+                   lenet5_epochs=0, lenet5_percents=(92,), lenet5_retrain_epochs=0, method_percents=(90, 95),
+                   method_epochs=0, timing_repeats=3)
+
+# Which 92 % model ships as paper-92 and seeds the moonshot, fixed before the full report run (not chosen on its test
+# set): global thresholds, because the reference's own 99 % model and Han et al.'s Fig. 5 both show the small
+# output layer (fc3) is the most sensitive, and one global threshold leaves its large weights alone.
+SHIPPED_SCOPE = "global"
+PROBE_DIGIT_INDEX = 4  # test image 4 is a "4": the image the reference counts active neurons on
+
+
+def reference_schedule(plan: ReportPlan) -> dict:
+    """The reference blog's schedule on the seed baseline: thresholds, accuracies, what survives at 99 %."""
+    start = checkpoint.load("baseline")
+    percents = list(REFERENCE_PERCENTS) + [99.0] * plan.repeat_99
+    final = start
+    for final in lab.schedule(start, percents, "global", plan.seed_retrain_epochs):
+        pass
+    test = lab.mnist_for(final).test
+    probe = analyze.inspect_pixels(final, test.pixels[PROBE_DIGIT_INDEX], bias_free=True)
+    dense_probe = analyze.inspect_pixels(start, test.pixels[PROBE_DIGIT_INDEX], bias_free=True)
+    return {"rows": lab.step_table(final.history), "baseline_accuracy": start.accuracy,
+            "final_nonzero": lab.layer_counts(final), "probe": _probe(probe), "dense_probe": _probe(dense_probe)}
+
+
+def _probe(seen: dict) -> dict:
+    return {k: seen[k] for k in ("active", "active_bias_free", "prediction", "nonzero_pixels")}
+
+
+def paper_sparsity(plan: ReportPlan) -> tuple[dict, dict[str, Checkpoint]]:
+    """Han et al.'s LeNet-300-100 point (92 % pruned) from the paper baseline, with global and std thresholds."""
+    start = checkpoint.load("baseline-paper")
+    results, finals = {}, {}
+    for scope in ("global", "std"):
+        final = start
+        for final in lab.schedule(start, plan.paper_percents, scope, plan.paper_retrain_epochs):
+            pass
+        finals[scope] = final
+        results[scope] = {"rows": lab.step_table(final.history), "storage": analyze.storage(final),
+                          "accuracy": final.accuracy}
+    return {"baseline_accuracy": start.accuracy, "scopes": results}, finals
+
+
+def moonshot(plan: ReportPlan, start: Checkpoint) -> tuple[dict, Checkpoint]:
+    """Push on from the 92 % model towards 98 % sparsity (50x), retraining longer at every step."""
+    final = start
+    for final in lab.schedule(start, plan.moon_percents, plan.moon_scope, plan.moon_retrain_epochs):
+        pass
+    shrunk, removed = shrink(final)
+    return {"rows": lab.step_table(final.history[len(start.history):]), "accuracy": final.accuracy,
+            "storage": analyze.storage(final), "shrink": removed, "scope": plan.moon_scope}, final
+
+
+def layer_sensitivity(plan: ReportPlan) -> dict:
+    return {"percents": list(plan.sensitivity_percents),
+            "curves": sensitivity(checkpoint.load("baseline-paper"), plan.sensitivity_percents)}
+
+
+def lenet5(plan: ReportPlan) -> dict:
+    """LeNet-5 (conv) pruned with the same engine and std thresholds, as in the paper's second table."""
+    recipe = preset("paper", epochs=plan.lenet5_epochs)
+    dense = lab.train_baseline(recipe, ModelSettings(arch="lenet-5"), "cpu")
+    final = dense
+    for final in lab.schedule(dense, plan.lenet5_percents, "std", plan.lenet5_retrain_epochs):
+        pass
+    return {"epochs": plan.lenet5_epochs, "dense_accuracy": dense.accuracy, "accuracy": final.accuracy,
+            "rows": lab.step_table(final.history), "storage": analyze.storage(final)}
+
+
+def pruning_methods(plan: ReportPlan) -> dict:
+    """Han's iterative prune+retrain vs a gradual cubic (AGP) schedule vs lottery-ticket rewinding, from the
+    paper baseline, with the same retraining budget per step."""
+    start = checkpoint.load("baseline-paper")
+    han = list(lab.schedule(start, plan.method_percents, "global", plan.method_epochs))
+    steps = len(plan.method_percents) * 2
+    agp = list(lab.schedule(start, agp_percents(plan.method_percents[-1], steps), "global",
+                            max(plan.method_epochs // 2, 0)))
+    lottery = [lottery_rewind(ckpt, epochs=plan.method_epochs * len(plan.method_percents)) for ckpt in han]
+    return {"han": [_point(c) for c in han], "agp": [_point(c) for c in agp],
+            "lottery": [_point(c) for c in lottery], "epochs_per_step": plan.method_epochs}
+
+
+def _point(ckpt: Checkpoint) -> dict:
+    return {"sparsity": ckpt.masks.sparsity(), "accuracy": ckpt.accuracy}
+
+
+def inference_timing(model_at_sparsity: Checkpoint, repeats: int) -> dict:
+    """Median seconds for one forward pass: dense, sparse CSR matrices, and the shrunk dense model."""
+    dense = lab.to_device(model_at_sparsity, "cpu")
+    shrunk, _ = shrink(dense)
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": known, and the results are checked below
+        warnings.simplefilter("ignore")
+        layers = [(dense.model.get_submodule(n).weight.detach().to_sparse_csr(),
+                   dense.model.get_submodule(n).bias.detach()) for n in ("fc1", "fc2", "fc3")]
+
+    def csr_forward(x: torch.Tensor) -> torch.Tensor:
+        for index, (weight, bias) in enumerate(layers):
+            x = (weight @ x.T).T + bias
+            x = torch.relu(x) if index < 2 else x
+        return x
+
+    images = lab.mnist_for(dense).test.images
+    result = {}
+    for batch in (1, 1000):
+        x = images[:batch]
+        with torch.inference_mode():
+            torch.testing.assert_close(csr_forward(x), dense.model.fc3(dense.model.hidden(x)[1]))
+            result[batch] = {"dense": _median_seconds(lambda: dense.model(x), repeats),
+                             "csr": _median_seconds(lambda: csr_forward(x), repeats),
+                             "shrunk": _median_seconds(lambda: shrunk.model(x), repeats)}
+    return {"sparsity": dense.masks.sparsity(), "threads": torch.get_num_threads(), "seconds": result}
+
+
+def _median_seconds(call, repeats: int) -> float:
+    times = []
+    with torch.inference_mode():
+        call()  # warm-up
+        for _ in range(repeats):
+            started = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - started)
+    return sorted(times)[len(times) // 2]

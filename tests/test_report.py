@@ -1,0 +1,36 @@
+"""The reproduction report runs end to end (tiny plan) and writes what it measured."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pruning_core import experiments, paths, report, reproduce
+
+
+@pytest.fixture
+def tiny_experiments(monkeypatch) -> None:
+    tiny = {key: {**value, "percents": [90.0], "retrain_epochs": 0, "seeds": [1]} for key, value in
+            experiments.SETTINGS.items()}
+    for key in tiny:
+        if "train_epochs" in tiny[key]:
+            tiny[key]["train_epochs"] = 0
+    monkeypatch.setattr(experiments, "SETTINGS", tiny)
+
+
+def test_quick_report_writes_every_section(tmp_path, tiny_experiments) -> None:
+    shipped = {name: (paths.CHECKPOINTS_DIR / file).stat().st_mtime if (paths.CHECKPOINTS_DIR / file).exists()
+               else None for name, file in paths.BUILTIN_CHECKPOINTS.items()}
+    lines: list[str] = []
+    out = report.generate(reproduce.QUICK, tmp_path / "reproduction.md", ship=False, log=lines.append)
+    text = out.read_text()
+    for heading in ("## 1. The reference blog", "## 2. Han et al.", "## 3. The moonshot", "## 4.", "## 5."):
+        assert heading in text
+    # The 10 % row: the seed baseline's 10th percentile of |w| is the reference's threshold to within 1 %.
+    row = re.search(r"^\| 10 \| 0.00382 \| ([0-9.]+) \| ([0-9.]+) \|", text, re.M)
+    assert row and abs(float(row.group(2)) - 1) < 0.01
+    assert "`python -m pruning_core report --quick`" in text
+    assert shipped == {name: (paths.CHECKPOINTS_DIR / file).stat().st_mtime
+                       if (paths.CHECKPOINTS_DIR / file).exists() else None
+                       for name, file in paths.BUILTIN_CHECKPOINTS.items()}  # quick runs ship nothing
+    assert any("moonshot" in line for line in lines)
