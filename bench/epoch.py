@@ -100,11 +100,15 @@ def evaluate_case() -> Case:
     return lambda: engine.evaluate(model, data.test)
 
 
-def main(repeats: int) -> dict[str, float]:
-    """Print the epoch table and goals; return the medians (seconds) for the summary."""
+def main(repeats: int) -> None:
+    """Print the epoch table, the ratios and the goals."""
     counts = sorted({engine.THREADS, CPUS})
-    cases: dict[str, Case] = {f"reference pipeline ({engine.THREADS} thr, {REFERENCE_BATCHES} batches scaled to 1 epoch)":
-                              reference_case(engine.THREADS)}
+    # The reference as written runs at torch's default thread count; a second copy gets the engine's count,
+    # so the speed-up is also shown with the thread choice taken out of it.
+    as_written = f"reference as written ({torch.get_num_threads()} threads, {REFERENCE_BATCHES} batches x 469/{REFERENCE_BATCHES})"
+    same_threads = f"reference at the engine's {engine.THREADS} thread(s) ({REFERENCE_BATCHES} batches x 469/{REFERENCE_BATCHES})"
+    cases: dict[str, Case] = {as_written: reference_case(torch.get_num_threads()),
+                              same_threads: reference_case(engine.THREADS)}
     cases.update({f"engine epoch, {n} thread(s)": engine_case(n) for n in counts})
     cases.update({f"sgemm floor epoch, {n} thread(s)": floor_case(n) for n in counts})
     cases["evaluate 10k test images"] = evaluate_case()
@@ -112,7 +116,7 @@ def main(repeats: int) -> dict[str, float]:
         case()  # warm-up: first-touch allocation, MKL kernel selection, the dataset's first decode
     samples = interleaved(cases, repeats)
     med = medians(samples)
-    reference = med[next(iter(cases))]
+    reference, reference_same = med[as_written], med[same_threads]
     ours = med[f"engine epoch, {engine.THREADS} thread(s)"]
     floor = min(med[f"sgemm floor epoch, {n} thread(s)"] for n in counts)
     gflops = FLOP_PER_ROW * len(load_mnist("cpu").train) / floor / 1e9
@@ -124,7 +128,13 @@ def main(repeats: int) -> dict[str, float]:
         print(f"engine at {n} thread(s) / engine at {engine.THREADS}: "
               f"{med[f'engine epoch, {n} thread(s)'] / ours:.2f}x")
     print()
-    print(goals_table([goal_line("engine epoch / sgemm floor", ours / floor, 1.25, "x"),
-                       goal_line("speed-up over reference pipeline", reference / ours, 10, "x", higher_is_better=True),
-                       goal_line("evaluate 10k test set", med["evaluate 10k test images"], 0.15, "s")]))
-    return {"reference": reference, "engine": ours, "floor": floor, "evaluate": med["evaluate 10k test images"]}
+    per_step_ms = (ours - floor) / len(range(0, len(load_mnist("cpu").train), RECIPE.batch_size)) * 1e3
+    print(goals_table([
+        goal_line("engine epoch / sgemm floor", ours / floor, 1.25, "x", why=f"{per_step_ms:.2f} ms per step "
+                  "outside the matmuls (autograd and optimizer dispatch, activation allocation, batch gather)"),
+        goal_line("speed-up over the reference as written", reference / ours, 10, "x", True,
+                  why=f"10x would need a {reference / 10:.2f} s epoch (sgemm floor {floor:.2f} s)"),
+        goal_line("speed-up over the reference at equal threads", reference_same / ours, 10, "x", True,
+                  why=f"10x would need a {reference_same / 10:.2f} s epoch, and the sgemm floor is {floor:.2f} s"),
+        goal_line("evaluate 10k test set", med["evaluate 10k test images"], 0.15, "s",
+                  why="one 10k x 784 x 300 matmul at the measured sgemm speed is most of it")]))

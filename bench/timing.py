@@ -43,15 +43,17 @@ def seconds_table(samples: Mapping[str, list[float]]) -> str:
     return "\n".join(["| case | median s | min s | max s | runs |", "|---|---|---|---|---|", *rows])
 
 
-def goal_line(name: str, value: float, limit: float, unit: str, higher_is_better: bool = False) -> str:
-    """'goal: ... MET/MISSED' for one measured quantity against its limit."""
+def goal_line(name: str, value: float, limit: float, unit: str, higher_is_better: bool = False,
+              why: str = "") -> str:
+    """One goals-table row: the measured value against its limit, and ``why`` when the goal is missed."""
     met = value >= limit if higher_is_better else value <= limit
     sign = ">=" if higher_is_better else "<="
-    return f"| {name} | {value:.3g} {unit} | {sign} {limit:g} {unit} | {'met' if met else 'MISSED'} |"
+    status = "met" if met else f"MISSED by {abs(value - limit):.3g} {unit}: {why}".rstrip(": ")
+    return f"| {name} | {value:.3g} {unit} | {sign} {limit:g} {unit} | {status} |"
 
 
 def goals_table(lines: list[str]) -> str:
-    return "\n".join(["| goal | measured (median) | target | status |", "|---|---|---|---|", *lines])
+    return "\n".join(["| goal | measured | target | status |", "|---|---|---|---|", *lines])
 
 
 def machine() -> str:
@@ -64,5 +66,5 @@ def machine() -> str:
         model = platform.processor() or "unknown CPU"
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    return (f"nproc {os.cpu_count()}, {model}, load average {load}; torch {torch.__version__} "
+    return (f"nproc {len(os.sched_getaffinity(0))}, {model}, load average {load}; torch {torch.__version__} "
             f"(default {torch.get_num_threads()} threads), {gpu}; {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")

@@ -1,0 +1,33 @@
+"""Prune + retrain latency through the dashboard's own call: API call to result, as a student waits for it.
+
+Times ``lab.prune_step(checkpoint.load("baseline"), PruneSettings(90), retrain_epochs=3)`` - loading the
+shipped checkpoint included, MNIST already resident as it is in a running dashboard - next to the same call
+with no retraining, so the table shows how the wait splits between pruning/evaluation and retraining.
+"""
+from __future__ import annotations
+
+from bench.timing import goal_line, goals_table, interleaved, medians, seconds_table
+from pruning_core import checkpoint, lab
+from pruning_core.data import load_mnist
+from pruning_core.settings import PruneSettings
+
+RETRAIN_EPOCHS = 3
+GOAL_SECONDS = 6.0
+
+
+def prune(retrain_epochs: int) -> None:
+    lab.prune_step(checkpoint.load("baseline"), PruneSettings(90), retrain_epochs=retrain_epochs)
+
+
+def main(repeats: int) -> None:
+    """Print the latency table and the goal."""
+    load_mnist("cpu")  # the dashboard loads MNIST once per server, before any click
+    full = f"prune 90 % + {RETRAIN_EPOCHS} retrain epochs (API call to result)"
+    cases = {full: lambda: prune(RETRAIN_EPOCHS), "prune 90 % only (load, prune, 2 evaluations)": lambda: prune(0)}
+    prune(0)  # warm-up: first checkpoint read and kernel selection
+    samples = interleaved(cases, repeats)
+    print("## interactive (dashboard prune step, seed baseline)\n")
+    print(seconds_table(samples))
+    print()
+    print(goals_table([goal_line("prune 90 % + 3 retrain epochs", medians(samples)[full], GOAL_SECONDS, "s",
+                                      why="three training epochs dominate; see the epoch table")]))
