@@ -8,11 +8,13 @@ classroom machine trains one thing at a time and everybody else waits in line. P
 Work functions run in the queue's worker thread and never call Streamlit. They write what the session should
 adopt into ``spec["session"]`` (a dict of session-state updates), step by step where that makes sense, so a
 cancelled schedule keeps its finished steps; the page thread applies it once the job ends (``collect``).
-The job id is also put in the URL (``?job=``) so a refreshed tab re-attaches to its running job.
+A random token for the job goes in the URL (``?job=``) so a refreshed tab re-attaches to its running job;
+a token, not the queue's sequential id, so nobody attaches to a classmate's job by counting.
 """
 from __future__ import annotations
 
 import io
+import secrets
 from collections.abc import Callable
 
 import streamlit as st
@@ -31,6 +33,12 @@ DEFAULT_MODEL = "baseline"
 @st.cache_resource(show_spinner=False)
 def job_queue() -> JobQueue:
     return JobQueue(workers=1)
+
+
+@st.cache_resource(show_spinner=False)
+def _job_tokens() -> dict[str, str]:
+    """URL token -> job id, for every job this server has queued."""
+    return {}
 
 
 @st.cache_resource(show_spinner="Loading MNIST ...")
@@ -93,7 +101,7 @@ def card(ckpt: Checkpoint) -> dict:
 
 def active_job() -> Job | None:
     """The session's job (running, queued, or finished but not yet collected), re-attached from ``?job=``."""
-    job_id = st.session_state.get("job_id") or st.query_params.get("job")
+    job_id = st.session_state.get("job_id") or _job_tokens().get(st.query_params.get("job", ""))
     job = job_queue().get(job_id) if job_id else None
     if job is None:
         _forget_job()
@@ -114,8 +122,10 @@ def submit(kind: str, spec: dict, work: Work) -> Job:
         raise UserError("your previous job is still running; wait for it or cancel it first")
     spec.setdefault("session", {})
     job = job_queue().submit(kind, spec, work)
+    token = secrets.token_urlsafe(12)
+    _job_tokens()[token] = job.id
     st.session_state.job_id = job.id
-    st.query_params["job"] = job.id
+    st.query_params["job"] = token
     return job
 
 
@@ -152,7 +162,9 @@ def fraction(snap: dict) -> float:
         return min(1.0, len(spec["points"]) / max(1, spec["expected"]))
     calls = max(1, sum(e["kind"] == "pruned" for e in events))
     last = events[-1] if events else None
-    within = (last["step"] / last["total_steps"] if last["total_steps"] else 1.0) if last else 0.0
+    # A "pruned" event opens a training call (its total_steps is still 0): that call is 0 % done.
+    within = 0.0 if last is None or last["kind"] == "pruned" else (
+        last["step"] / last["total_steps"] if last["total_steps"] else 1.0)
     return min(1.0, (calls - 1 + within) / spec.get("units", 1))
 
 

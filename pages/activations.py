@@ -17,7 +17,7 @@ def uploaded_pixels(file) -> np.ndarray:
     """Any picture -> 28x28 uint8, white digit on black like MNIST (dark-on-light drawings are inverted)."""
     try:
         image = Image.open(file).convert("L").resize((28, 28), Image.Resampling.LANCZOS)
-    except (UnidentifiedImageError, OSError, ValueError) as err:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as err:
         raise UserError(f"could not read that picture ({err})") from None
     pixels = np.asarray(image, dtype=np.uint8)
     return 255 - pixels if pixels.mean() > 127 else pixels

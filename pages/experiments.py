@@ -9,11 +9,11 @@ from pruning_core.errors import UserError
 ABOUT = {
     "global_vs_layer": ("Global vs layer-wise threshold",
                         "One threshold for the whole network vs the same percent in every layer, each step "
-                        "retrained; a global threshold spares the small output layer fc3.",
+                        "retrained; with one global threshold the layers lose different shares of weights.",
                         figures.scope_comparison, ("scope", "seed")),
     "width_300_vs_600": ("300 vs 600 hidden units",
-                         "Percent of hidden neurons active per test image (percent 0 = before pruning): the "
-                         "wider network keeps a smaller share of its neurons busy.",
+                         "Percent of hidden neurons active per test image (percent 0 = before pruning), for "
+                         "the 300- and the 600-wide first layer.",
                          figures.width_comparison, ("hidden", "seed")),
 }
 
@@ -29,7 +29,7 @@ def runs_from_points(points: list[dict], keys: tuple[str, str]) -> list[dict]:
 
 def start(name: str) -> None:
     points: list[dict] = []
-    spec = {"title": f"Quick experiment: {ABOUT[name][0]}", "points": points,
+    spec = {"title": f"Quick experiment: {ABOUT[name][0]}", "experiment": name, "points": points,
             "expected": experiments.expected_points(name, True)}
 
     def work(report, should_stop):
@@ -45,12 +45,11 @@ def start(name: str) -> None:
 
 
 def live(snap: dict, job) -> None:
-    name = snap["spec"]["title"]
     ui_state.progress_and_cancel(snap, job)
-    for key, (title, caption, draw, keys) in ABOUT.items():
-        if title in name and snap["spec"]["points"]:
-            ui_state.chart(draw(runs_from_points(snap["spec"]["points"], keys)), "So far: " + caption,
-                           f"live-{key}")
+    name, points = snap["spec"]["experiment"], snap["spec"]["points"]
+    if points:
+        _, caption, draw, keys = ABOUT[name]
+        ui_state.chart(draw(runs_from_points(points, keys)), "So far: " + caption, f"live-{name}")
 
 
 st.title("Experiments")
@@ -73,7 +72,7 @@ for name, (title, caption, draw, keys) in ABOUT.items():
         st.caption(f"{'Quick' if data['quick'] else 'Full'} run of {data['created']}: percents "
                    f"{', '.join(f'{p:g}' for p in s['percents'])}; {s['retrain_epochs']} retrain epoch(s) per "
                    f"step; seeds {s['seeds']}.")
-    if st.button(f"Re-run quickly in the background", key=f"rerun-{name}", disabled=busy):
+    if st.button("Re-run quickly in the background", key=f"rerun-{name}", disabled=busy):
         try:
             start(name)
         except UserError as err:

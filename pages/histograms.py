@@ -21,6 +21,7 @@ counts = {label: int(h["counts"]["all"].sum()) for label, h in hists.items()}
 ui_state.chart(figures.weight_histograms(hists, ["all"], log_y),
                f"All layers: {counts['before']:,} nonzero weights before (grey) and {counts['after']:,} after "
                "(red); pruning removes the weights around zero.", "hist-all")
+kept = ", ".join(f"{layer} keeps {int(hists['after']['counts'][layer].sum()):,} of "
+                 f"{int(hists['before']['counts'][layer].sum()):,}" for layer in ("fc1", "fc2", "fc3"))
 ui_state.chart(figures.weight_histograms(hists, ["fc1", "fc2", "fc3"], log_y),
-               "Per layer: fc1 holds most of the weights and is pruned hardest by a global threshold.",
-               "hist-layers")
+               f"Per layer, before (grey) vs after (red): {kept} nonzero weights.", "hist-layers")

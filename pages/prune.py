@@ -122,7 +122,7 @@ c_percent, c_scope, c_epochs, c_lr = st.columns([3, 2, 1, 1])
 percent = c_percent.slider("Prune to (% of all weights)", 0.0, 99.9, 90.0, 0.1, key="percent")
 scope = c_scope.selectbox("Threshold", PRUNE_SCOPES, format_func=SCOPE_LABELS.get, key="scope")
 epochs = c_epochs.number_input("Retrain epochs", 0, 20, 1, key="epochs")
-lr = c_lr.number_input("Learning rate", 1e-5, 1.0, ckpt.recipe.lr / 10, format="%.4f", key="lr",
+lr = c_lr.number_input("Learning rate", 1e-4, 1.0, ckpt.recipe.lr / 10, 1e-4, format="%.4f", key="lr",
                        help="Han et al. retrain with 1/10 of the original learning rate.")
 run, schedule = st.columns(2)
 try:

@@ -62,11 +62,14 @@ def training_curve(events: Sequence[Mapping]) -> go.Figure:
     loss = [(x, e["loss"]) for x, e in zip(xs, events) if e["kind"] in ("batch", "epoch")]
     fig.add_scatter(x=[p[0] for p in loss], y=[p[1] for p in loss], name="training loss", mode="lines",
                     line={"color": LAYER_COLORS["all"], "width": 2}, row=1, col=1)
+    # One thin line in time order (prune, retrain, prune, ...), markers coloured by what just happened.
+    measured = [(x, e) for x, e in zip(xs, events) if e["accuracy"] is not None]
+    fig.add_scatter(x=[x for x, _ in measured], y=[100 * e["accuracy"] for _, e in measured], mode="lines",
+                    line={"color": PHASE_COLORS["before"], "dash": "dot", "width": 1}, showlegend=False, row=2, col=1)
     for kind, name, phase in (("pruned", "after prune", "pruned"), ("epoch", "after retrain epoch", "after")):
-        points = [(x, e["accuracy"]) for x, e in zip(xs, events) if e["kind"] == kind and e["accuracy"] is not None]
-        fig.add_scatter(x=[p[0] for p in points], y=[100 * p[1] for p in points], name=name,
-                        mode="markers+lines", marker={"color": PHASE_COLORS[phase], "size": 11},
-                        line={"color": PHASE_COLORS[phase], "dash": "dot"}, row=2, col=1)
+        points = [(x, e["accuracy"]) for x, e in measured if e["kind"] == kind]
+        fig.add_scatter(x=[p[0] for p in points], y=[100 * p[1] for p in points], name=name, mode="markers",
+                        marker={"color": PHASE_COLORS[phase], "size": 11}, row=2, col=1)
     fig.update_yaxes(title="loss", row=1, col=1)
     fig.update_yaxes(title="test acc. (%)", row=2, col=1)
     fig.update_xaxes(title="optimizer step", row=2, col=1)

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the pages import ui_state from the repository root
 
 import ui_state  # noqa: E402
+from pruning_core import experiments  # noqa: E402
 from pruning_core.jobs import FINISHED  # noqa: E402
 from pruning_core.settings import REFERENCE_PERCENTS  # noqa: E402
 
@@ -116,14 +117,21 @@ def test_reference_schedule_fills_the_table(app):
     assert metrics(app)["After retrain"] == f"{100 * app.session_state['steps'][-1].accuracy:.2f} %"
 
 
-def test_cancel_keeps_the_model(app):
+def test_refresh_reattaches_and_cancel_keeps_the_model(app):
     app.number_input(key="epochs").set_value(20)  # long enough to still be running when Cancel is pressed
     app.button[0].click().run()
-    app.button(key="cancel-job").click().run()
-    assert wait_for_job(app, 30)["status"] == "cancelled"
-    app.run()
-    assert len(app.session_state["steps"]) == 1 and "job_id" not in app.session_state
-    assert not app.dataframe
+    token = app.query_params["job"]
+    assert token and token != app.session_state["job_id"]  # the URL holds a random token, not the queue id
+
+    refreshed = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)  # a new session, same URL
+    refreshed.query_params["job"] = token
+    refreshed.run()
+    assert refreshed.session_state["job_id"] == app.session_state["job_id"]
+    refreshed.button(key="cancel-job").click().run()
+    assert wait_for_job(refreshed, 30)["status"] == "cancelled"
+    refreshed.run()
+    assert len(refreshed.session_state["steps"]) == 1 and "job_id" not in refreshed.session_state
+    assert not refreshed.dataframe
 
 
 def test_activations_digit_pick_changes_the_image(app):
@@ -158,6 +166,19 @@ def test_train_page_rejects_bad_hidden_sizes(app):
     assert "job_id" not in app.session_state
 
 
+def test_experiments_quick_rerun_fills_the_chart(app, tmp_path, monkeypatch):
+    monkeypatch.setitem(experiments.SETTINGS, ("global_vs_layer", True),
+                        {"percents": [50.0, 90.0], "retrain_epochs": 0, "seeds": [1]})
+    app.switch_page("pages/experiments.py").run()
+    app.button(key="rerun-global_vs_layer").click().run()
+    assert wait_for_job(app)["status"] == "done"
+    app.run()
+    assert not app.exception
+    assert any("Quick run of" in c.value and "percents 50, 90" in c.value for c in app.caption)
+    assert experiments.load_results("global_vs_layer")["settings"]["percents"] == [50.0, 90.0]
+    assert (tmp_path / "experiments" / "global_vs_layer.json").is_file()
+
+
 def test_experiments_page_reads_results(app, tmp_path):
     app.switch_page("pages/experiments.py").run()
     assert sum("No precomputed results yet" in i.value for i in app.info) == 2
@@ -173,3 +194,15 @@ def test_experiments_page_reads_results(app, tmp_path):
     assert sum("No precomputed results yet" in i.value for i in app.info) == 1
     assert any("Quick run of 2026-01-01" in c.value for c in app.caption)
     assert "not readable JSON" in app.error[0].value
+
+
+def test_progress_fraction_counts_training_calls():
+    def event(kind: str, step: int, total: int) -> dict:
+        return {"kind": kind, "step": step, "total_steps": total}
+
+    assert ui_state.fraction({"spec": {"units": 1}, "events": []}) == 0.0
+    assert ui_state.fraction({"spec": {"units": 1}, "events": [event("pruned", 0, 0)]}) == 0.0
+    second_call_half_done = [event("pruned", 0, 0), event("epoch", 400, 400), event("pruned", 0, 0),
+                             event("batch", 200, 400)]
+    assert ui_state.fraction({"spec": {"units": 2}, "events": second_call_half_done}) == 0.75
+    assert ui_state.fraction({"spec": {"expected": 4, "points": [{}]}, "events": []}) == 0.25
