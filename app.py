@@ -1,6 +1,7 @@
 """Prune Lab dashboard entry point: page navigation and the sidebar model card.
 
-Run with ``streamlit run app.py`` (or ``make run``). Each page lives in ``pages/``; shared session state and
+Run with ``streamlit run app.py`` (or ``make run``). Each page lives in ``views/`` (not ``pages/``: Streamlit treats a ``pages/`` folder as a legacy multipage app
+and runs its files without this entry point when a fresh server is first opened at a page URL); shared session state and
 the per-server job queue are in ``ui_state.py``.
 """
 import streamlit as st
@@ -11,12 +12,12 @@ from pruning_core.errors import UserError
 st.set_page_config(layout="wide", page_title="Prune Lab")
 
 PAGES = [
-    st.Page("pages/prune.py", title="Prune & retrain", icon=":material/content_cut:", default=True),
-    st.Page("pages/train.py", title="Train / load", icon=":material/model_training:"),
-    st.Page("pages/weights.py", title="Weights", icon=":material/grid_on:"),
-    st.Page("pages/histograms.py", title="Histograms", icon=":material/bar_chart:"),
-    st.Page("pages/activations.py", title="Activations", icon=":material/neurology:"),
-    st.Page("pages/experiments.py", title="Experiments", icon=":material/science:"),
+    st.Page("views/prune.py", title="Prune & retrain", icon=":material/content_cut:", default=True),
+    st.Page("views/train.py", title="Train / load", icon=":material/model_training:"),
+    st.Page("views/weights.py", title="Weights", icon=":material/grid_on:"),
+    st.Page("views/histograms.py", title="Histograms", icon=":material/bar_chart:"),
+    st.Page("views/activations.py", title="Activations", icon=":material/neurology:"),
+    st.Page("views/experiments.py", title="Experiments", icon=":material/science:"),
 ]
 
 

@@ -59,14 +59,15 @@ def training_curve(events: Sequence[Mapping]) -> go.Figure:
     """Training loss (every 50 steps) and test accuracy (after pruning, after each epoch) of one job."""
     xs = _cumulative_steps(events)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
-    loss = [(x, e["loss"]) for x, e in zip(xs, events) if e["kind"] in ("batch", "epoch")]
+    # Batch events only: an epoch event's loss is the whole epoch's mean and would draw a false spike.
+    loss = [(x, e["loss"]) for x, e in zip(xs, events) if e["kind"] == "batch"]
     fig.add_scatter(x=[p[0] for p in loss], y=[p[1] for p in loss], name="training loss", mode="lines",
                     line={"color": LAYER_COLORS["all"], "width": 2}, row=1, col=1)
     # One thin line in time order (prune, retrain, prune, ...), markers coloured by what just happened.
     measured = [(x, e) for x, e in zip(xs, events) if e["accuracy"] is not None]
     fig.add_scatter(x=[x for x, _ in measured], y=[100 * e["accuracy"] for _, e in measured], mode="lines",
                     line={"color": PHASE_COLORS["before"], "dash": "dot", "width": 1}, showlegend=False, row=2, col=1)
-    for kind, name, phase in (("pruned", "after prune", "pruned"), ("epoch", "after retrain epoch", "after")):
+    for kind, name, phase in (("pruned", "after prune", "pruned"), ("epoch", "after an epoch", "after")):
         points = [(x, e["accuracy"]) for x, e in measured if e["kind"] == kind]
         fig.add_scatter(x=[p[0] for p in points], y=[100 * p[1] for p in points], name=name, mode="markers",
                         marker={"color": PHASE_COLORS[phase], "size": 11}, row=2, col=1)

@@ -1,9 +1,7 @@
 """Every dashboard page under Streamlit's AppTest: it renders, and its main interactions change real values.
 
 Jobs run in the per-process JobQueue that the pages share; a test waits for its job by polling that queue,
-then reruns the page, which collects the result. Retraining is 0 epochs throughout, so no test trains.
-Note: after the first run, AppTest re-executes only the current page script (not app.py), so the sidebar
-model card is checked on the first run and later state is read from the page and ``session_state``.
+then reruns the app, which collects the result. Retraining is 0 epochs throughout, so no test trains.
 """
 from __future__ import annotations
 
@@ -23,9 +21,9 @@ from pruning_core import experiments  # noqa: E402
 from pruning_core.jobs import FINISHED  # noqa: E402
 from pruning_core.settings import REFERENCE_PERCENTS  # noqa: E402
 
-PAGES = {"pages/prune.py": "Prune & retrain", "pages/train.py": "Train or load a model",
-         "pages/weights.py": "Weights", "pages/histograms.py": "Weight histograms",
-         "pages/activations.py": "Activations", "pages/experiments.py": "Experiments"}
+PAGES = {"views/prune.py": "Prune & retrain", "views/train.py": "Train or load a model",
+         "views/weights.py": "Weights", "views/histograms.py": "Weight histograms",
+         "views/activations.py": "Activations", "views/experiments.py": "Experiments"}
 
 
 @pytest.fixture
@@ -61,16 +59,19 @@ def prune(at: AppTest, percent: float) -> dict:
 
 @pytest.mark.parametrize("path", list(PAGES))
 def test_page_renders(app, path):
-    if path != "pages/prune.py":
+    if path != "views/prune.py":
         app.switch_page(path).run()
     assert not app.exception
     assert app.title[0].value == PAGES[path]
     assert len(app.caption) >= 1
 
 
+def card(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.sidebar.get("metric")}
+
+
 def test_model_card_shows_the_baseline(app):
-    card = {m.label: m.value for m in app.sidebar.get("metric")}
-    assert card == {"Test accuracy": "97.17 %", "Weights pruned": "0.0 %"}
+    assert card(app) == {"Test accuracy": "97.17 %", "Weights pruned": "0.0 %"}
     assert "baseline (300-100)" in app.sidebar.markdown[0].value
 
 
@@ -78,6 +79,9 @@ def test_prune_updates_metrics_history_and_downloads(app):
     snap = prune(app, 80.0)
     assert snap["status"] == "done" and snap["events"][0]["kind"] == "pruned"
     assert not app.exception
+    assert app.success[0].value == "Prune to 80 % (global), retrain 0 epoch(s): done."
+    assert card(app)["Weights pruned"] == "80.0 %"
+    assert "1 prune step(s)" in app.sidebar.markdown[0].value
     shown = metrics(app)
     assert shown["Before pruning"] == "97.17 %"
     after_prune = f"{100 * snap['events'][0]['accuracy']:.2f} %"
@@ -132,10 +136,11 @@ def test_refresh_reattaches_and_cancel_keeps_the_model(app):
     refreshed.run()
     assert len(refreshed.session_state["steps"]) == 1 and "job_id" not in refreshed.session_state
     assert not refreshed.dataframe
+    assert "cancelled" in refreshed.warning[0].value and card(refreshed)["Weights pruned"] == "0.0 %"
 
 
 def test_activations_digit_pick_changes_the_image(app):
-    app.switch_page("pages/activations.py").run()
+    app.switch_page("views/activations.py").run()
     assert metrics(app)["True label"] == "3"
     app.selectbox(key="digit").set_value(7).run()
     shown = metrics(app)
@@ -147,7 +152,7 @@ def test_activations_digit_pick_changes_the_image(app):
 
 
 def test_train_page_loads_a_shipped_baseline(app):
-    app.switch_page("pages/train.py").run()
+    app.switch_page("views/train.py").run()
     names = app.radio(key="builtin").options
     assert names[0] == "baseline"
     if "baseline-paper" not in names:
@@ -159,7 +164,7 @@ def test_train_page_loads_a_shipped_baseline(app):
 
 
 def test_train_page_rejects_bad_hidden_sizes(app):
-    app.switch_page("pages/train.py").run()
+    app.switch_page("views/train.py").run()
     app.text_input(key="hidden").input("300,x")
     app.button(key="train").click().run()
     assert "hidden sizes must be two whole numbers" in app.error[0].value
@@ -169,7 +174,7 @@ def test_train_page_rejects_bad_hidden_sizes(app):
 def test_experiments_quick_rerun_fills_the_chart(app, tmp_path, monkeypatch):
     monkeypatch.setitem(experiments.SETTINGS, ("global_vs_layer", True),
                         {"percents": [50.0, 90.0], "retrain_epochs": 0, "seeds": [1]})
-    app.switch_page("pages/experiments.py").run()
+    app.switch_page("views/experiments.py").run()
     app.button(key="rerun-global_vs_layer").click().run()
     assert wait_for_job(app)["status"] == "done"
     app.run()
@@ -180,7 +185,7 @@ def test_experiments_quick_rerun_fills_the_chart(app, tmp_path, monkeypatch):
 
 
 def test_experiments_page_reads_results(app, tmp_path):
-    app.switch_page("pages/experiments.py").run()
+    app.switch_page("views/experiments.py").run()
     assert sum("No precomputed results yet" in i.value for i in app.info) == 2
     (tmp_path / "experiments").mkdir()
     data = {"name": "global_vs_layer", "quick": True, "created": "2026-01-01 00:00:00",
