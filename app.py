@@ -8,6 +8,7 @@ import streamlit as st
 
 import ui_state
 from pruning_core.errors import UserError
+from pruning_core.jobs import Job
 
 st.set_page_config(layout="wide", page_title="Prune Lab")
 
@@ -31,7 +32,7 @@ def model_card() -> None:
                f"({info['total'] / max(1, info['nonzero']):.1f}x fewer).")
 
 
-def job_status(snap: dict, job) -> None:
+def job_status(snap: dict, job: Job) -> None:
     st.progress(ui_state.fraction(snap), text=f"Running: {snap['spec'].get('title', snap['kind'])}")
 
 

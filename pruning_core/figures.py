@@ -162,9 +162,11 @@ def activation_strips(results: Mapping[str, Mapping]) -> go.Figure:
     fig = make_subplots(rows=2, cols=1, vertical_spacing=0.35,
                         subplot_titles=[f"{layer} activations" for layer in layers])
     top = max(float(np.max(r["activations"][layer])) for r in results.values() for layer in layers) or 1.0
+    # White only for exactly 0: even a weakly active neuron starts at a visible light blue.
+    scale = [[0.0, "#ffffff"], [1e-6, "#c6dbef"], [1.0, "#08306b"]]
     for row, layer in enumerate(layers, start=1):
         fig.add_heatmap(z=[r["activations"][layer] for r in results.values()], y=list(results), zmin=0, zmax=top,
-                        colorscale="Blues", showscale=row == 1, colorbar={"title": "ReLU out"}, row=row, col=1)
+                        colorscale=scale, showscale=row == 1, colorbar={"title": "ReLU out"}, row=row, col=1)
         fig.update_xaxes(title="neuron", row=row, col=1)
     fig.update_yaxes(autorange="reversed")  # "before" on top, as everywhere else
     return _style(fig, 420)

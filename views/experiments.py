@@ -5,6 +5,7 @@ import streamlit as st
 import ui_state
 from pruning_core import experiments, figures
 from pruning_core.errors import UserError
+from pruning_core.jobs import Job
 
 ABOUT = {
     "global_vs_layer": ("Global vs layer-wise threshold",
@@ -44,7 +45,7 @@ def start(name: str) -> None:
     ui_state.submit("experiment", spec, work)
 
 
-def live(snap: dict, job) -> None:
+def live(snap: dict, job: Job) -> None:
     ui_state.progress_and_cancel(snap, job)
     name, points = snap["spec"]["experiment"], snap["spec"]["points"]
     if points:

@@ -8,6 +8,7 @@ import streamlit as st
 import ui_state
 from pruning_core import figures, lab
 from pruning_core.errors import UserError
+from pruning_core.jobs import Job
 from pruning_core.settings import PRUNE_SCOPES, REFERENCE_PERCENTS, PruneSettings, check_float
 
 SCOPE_LABELS = {"global": "global (one threshold)", "layer": "per layer (same % each)",
@@ -23,7 +24,7 @@ def pct(value: float | None) -> str:
 def start(kind: str, percents: list[float], scope: str, epochs: int, lr: float) -> None:
     """Queue a prune step (one percent) or a schedule (several); finished steps land in ``steps``."""
     old = list(ui_state.steps())
-    for percent in percents:
+    for percent in percents:  # validate everything before queueing: bad input costs nothing
         PruneSettings(percent, scope)
     check_float("learning rate", lr, 0.0, 10.0, low_inclusive=False)
     lab.check_reachable(old[-1], percents[0])
@@ -41,7 +42,7 @@ def start(kind: str, percents: list[float], scope: str, epochs: int, lr: float) 
     ui_state.submit(kind, spec, work)
 
 
-def live(snap: dict, job) -> None:
+def live(snap: dict, job: Job) -> None:
     """While a prune job runs: progress, the three accuracies of the current step, and the training curve."""
     ui_state.progress_and_cancel(snap, job)
     events, finished = snap["events"], snap["spec"]["session"].get("steps")

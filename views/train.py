@@ -5,7 +5,8 @@ import streamlit as st
 import ui_state
 from pruning_core import checkpoint, figures, lab
 from pruning_core.errors import UserError
-from pruning_core.settings import PRESETS, ModelSettings, preset
+from pruning_core.jobs import Job
+from pruning_core.settings import PRESETS, ModelSettings, TrainSettings, preset
 
 st.title("Train or load a model")
 st.caption("Choosing a model here starts the session over: it becomes the 'before' of every comparison.")
@@ -45,7 +46,7 @@ def hidden_sizes(text: str) -> ModelSettings:
     return ModelSettings(hidden=hidden)
 
 
-def start_training(recipe, model_settings: ModelSettings) -> None:
+def start_training(recipe: TrainSettings, model_settings: ModelSettings) -> None:
     spec = {"title": f"Train {'-'.join(map(str, model_settings.hidden))} ({recipe.preset}, {recipe.epochs} "
                      "epochs)", "units": 1}
 
@@ -74,7 +75,7 @@ with new:
             st.rerun()
 
 
-def live(snap: dict, job) -> None:
+def live(snap: dict, job: Job) -> None:
     ui_state.progress_and_cancel(snap, job)
     epochs = [e for e in snap["events"] if e["kind"] == "epoch"]
     if epochs:
