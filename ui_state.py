@@ -13,12 +13,10 @@ a token, not the queue's sequential id, so nobody attaches to a classmate's job 
 """
 from __future__ import annotations
 
-import io
 import secrets
 from collections.abc import Callable
 
 import streamlit as st
-import torch
 
 from pruning_core import checkpoint, lab, paths
 from pruning_core.checkpoint import Checkpoint
@@ -196,13 +194,6 @@ def progress_and_cancel(snap: dict, job: Job) -> None:
     st.progress(fraction(snap), text=text)
     if st.button("Cancel", key="cancel-job", disabled=job.cancel_requested):
         job.cancel()
-
-
-def checkpoint_bytes(ckpt: Checkpoint) -> bytes:
-    """The checkpoint file's bytes, for a download button (the same format ``checkpoint.save`` writes)."""
-    buffer = io.BytesIO()
-    torch.save(ckpt.to_dict(), buffer)
-    return buffer.getvalue()
 
 
 def chart(fig, caption: str, key: str | None = None) -> None:

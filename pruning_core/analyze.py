@@ -151,6 +151,11 @@ def test_index(split: Split, digit: int | None = None, index: int = 0) -> int:
     return int(positions[index])
 
 
+def class_counts(split: Split) -> list[int]:
+    """How many images of each digit 0..9 ``split`` holds."""
+    return torch.bincount(split.labels.cpu(), minlength=10).tolist()
+
+
 def class_mean_active(checkpoint: Checkpoint, split: Split) -> dict[str, list[float]]:
     """Mean active neurons per hidden layer for each digit class (10 values per layer) on ``split``."""
     require_mlp(checkpoint)

@@ -84,7 +84,7 @@ def save(checkpoint: Checkpoint, path: str | Path) -> Path:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save(checkpoint.to_dict(), f)
+            f.write(to_bytes(checkpoint))
         os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; a checkpoint is an ordinary shareable file
         os.replace(tmp, target)
     except BaseException:
@@ -111,9 +111,25 @@ def from_bytes(data: bytes, device: torch.device | str = "cpu", origin: str = "u
             warnings.simplefilter("ignore")
             raw = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as err:  # any failure to parse untrusted bytes means "not a checkpoint", never a crash
-        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise UserError(f"not a safe Prune Lab checkpoint ({first_line[:160]})") from None
+        raise UserError(f"not a safe Prune Lab checkpoint ({_short_reason(err)})") from None
     return _from_dict(raw, torch.device(device), origin)
+
+
+def _short_reason(err: Exception) -> str:
+    """torch's messages run to paragraphs; a student needs the gist."""
+    text = str(err)
+    if "Unsupported global" in text or "weights_only" in text.lower():
+        return "it contains Python objects, which are never unpickled"
+    if "zip archive" in text or "zip" in text.lower():
+        return "not a torch.save file"
+    return f"unreadable: {type(err).__name__}"
+
+
+def to_bytes(checkpoint: Checkpoint) -> bytes:
+    """The checkpoint file's bytes (what ``save`` writes): for downloads."""
+    buffer = io.BytesIO()
+    torch.save(checkpoint.to_dict(), buffer)
+    return buffer.getvalue()
 
 
 def _from_dict(raw: object, device: torch.device, origin: str) -> Checkpoint:

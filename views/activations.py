@@ -10,8 +10,6 @@ import ui_state
 from pruning_core import analyze, figures
 from pruning_core.errors import UserError
 
-MAX_INDEX = 891  # digit 5 has the fewest MNIST test images (892), so every digit has indexes 0..891
-
 
 def uploaded_pixels(file) -> np.ndarray:
     """Any picture -> 28x28 uint8, white digit on black like MNIST (dark-on-light drawings are inverted)."""
@@ -30,9 +28,12 @@ test = ui_state.dataset().test
 
 pick, index_col, random_col, upload_col = st.columns([2, 2, 1, 3])
 digit = pick.selectbox("Digit", list(range(10)), index=3, key="digit")
+last_index = analyze.class_counts(test)[digit] - 1
+if st.session_state.get("example", 0) > last_index:  # a smaller class than the previously chosen digit's
+    st.session_state["example"] = last_index
 if random_col.button("Random example", key="random"):
-    st.session_state["example"] = random.randint(0, MAX_INDEX)
-index = index_col.number_input("Example of that digit", 0, MAX_INDEX, key="example")
+    st.session_state["example"] = random.randint(0, last_index)
+index = index_col.number_input(f"Example of that digit (0-{last_index})", 0, last_index, key="example")
 file = upload_col.file_uploader("Or upload a digit picture (PNG/JPEG, scaled to 28x28)", type=["png", "jpg", "jpeg"],
                                 key="digit-upload")
 try:

@@ -6,7 +6,7 @@ import io
 import streamlit as st
 
 import ui_state
-from pruning_core import figures, lab
+from pruning_core import checkpoint, figures, lab
 from pruning_core.errors import UserError
 from pruning_core.jobs import Job
 from pruning_core.settings import PRUNE_SCOPES, REFERENCE_PERCENTS, PruneSettings, check_float
@@ -108,7 +108,7 @@ def history_section(ckpt) -> None:
         writer.writerows(rows)
         downloads.download_button("Step table (CSV)", buffer.getvalue(), "prune-steps.csv", "text/csv",
                                   on_click="ignore")
-    downloads.download_button("Current checkpoint (.pt)", ui_state.checkpoint_bytes(ckpt),
+    downloads.download_button("Current checkpoint (.pt)", checkpoint.to_bytes(ckpt),
                               f"prune-lab-{ui_state.card(ckpt)['sparsity']:.0f}pct.pt", "application/octet-stream",
                               on_click="ignore")
 
