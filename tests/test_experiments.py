@@ -12,7 +12,7 @@ def tiny(monkeypatch, tmp_path):
     """Zero-epoch training and one percent: the code path of a real run in a few seconds."""
     monkeypatch.setenv("PRUNE_LAB_EXPERIMENTS", str(tmp_path))
     monkeypatch.setitem(experiments.SETTINGS, ("global_vs_layer", True),
-                        {"percents": [50.0, 90.0], "retrain_epochs": 0, "seeds": [1]})
+                        {"percents": [50.0, 90.0], "train_epochs": 0, "retrain_epochs": 0, "seeds": [1]})
     monkeypatch.setitem(experiments.SETTINGS, ("width_300_vs_600", True),
                         {"percents": [90.0], "train_epochs": 0, "retrain_epochs": 0, "seeds": [1],
                          "widths": [[30, 10], [60, 10]]})
@@ -41,6 +41,7 @@ def test_width_300_vs_600(tiny):
         assert [p["percent"] for p in run["points"]] == [0.0, 90.0]
         for point in run["points"]:
             assert set(point["active_fraction"]) == {"fc1", "fc2"}
+            assert len(point["active_per_digit"]["fc1"]) == 10
             assert all(0.0 <= v <= 1.0 for v in point["active_fraction"].values())
 
 
