@@ -173,7 +173,7 @@ def test_train_page_rejects_bad_hidden_sizes(app):
 
 def test_experiments_quick_rerun_fills_the_chart(app, tmp_path, monkeypatch):
     monkeypatch.setitem(experiments.SETTINGS, ("global_vs_layer", True),
-                        {"percents": [50.0, 90.0], "retrain_epochs": 0, "seeds": [1]})
+                        {"percents": [50.0, 90.0], "train_epochs": 0, "retrain_epochs": 0, "seeds": [1]})
     app.switch_page("views/experiments.py").run()
     app.button(key="rerun-global_vs_layer").click().run()
     assert wait_for_job(app)["status"] == "done"
