@@ -115,6 +115,8 @@ def build_parser() -> Parser:
     p.add_argument("--arch", choices=ARCHITECTURES, default="lenet-300-100")
     p.add_argument("--dropout", type=fraction_arg, default=0.0, help="dropout on hidden outputs (LeNet-300-100)")
     p.add_argument("--seed", type=lambda t: count_arg(t, 0, 2**63 - 1))
+    p.add_argument("--weight-decay", type=fraction_arg, help="L2 regularisation (default: the preset's)")
+    p.add_argument("--l1", type=fraction_arg, help="L1 regularisation of the weight matrices (default 0)")
     p.add_argument("--out", type=out_file, required=True)
 
     p = sub.add_parser("prune", parents=[common], help="prune to a cumulative percent, then retrain")
@@ -166,7 +168,7 @@ def run_experiments(args: argparse.Namespace, bar: ProgressBar) -> dict:
 
 
 def run_train(args: argparse.Namespace, bar: ProgressBar) -> dict:
-    recipe = preset(args.preset, epochs=args.epochs, seed=args.seed)
+    recipe = preset(args.preset, epochs=args.epochs, seed=args.seed, weight_decay=args.weight_decay, l1=args.l1)
     model_settings = dataclasses.replace(args.hidden, arch=args.arch, dropout=args.dropout)
     trained = lab.train_baseline(recipe, model_settings, args.device, callbacks=[bar])
     saved = checkpoint.save(trained, args.out)

@@ -84,7 +84,8 @@ class TrainSettings:
     batch_size: int = 128
     lr: float = 0.01
     momentum: float = 0.25
-    weight_decay: float = 0.0
+    weight_decay: float = 0.0  # L2 regularisation (SGD weight decay), on every parameter
+    l1: float = 0.0            # L1 regularisation on the weight matrices (Han et al. compare it with L2)
     # Caffe's "inv" policy: lr_t = lr * (1 + lr_gamma * t) ** -lr_power; gamma 0 means a constant lr.
     lr_gamma: float = 0.0
     lr_power: float = 0.0
@@ -96,6 +97,7 @@ class TrainSettings:
         check_float("learning rate", self.lr, 0.0, 10.0, low_inclusive=False)
         check_float("momentum", self.momentum, 0.0, 1.0, high_inclusive=False)
         check_float("weight decay", self.weight_decay, 0.0, 1.0)
+        check_float("l1", self.l1, 0.0, 1.0)
         check_float("lr gamma", self.lr_gamma, 0.0, 1.0)
         check_float("lr power", self.lr_power, 0.0, 10.0)
         check_int("seed", self.seed, 0, 2**63 - 1)

@@ -32,7 +32,7 @@ from torch import nn
 
 from .data import Mnist, Split
 from .errors import UserError
-from .masks import Masks
+from .masks import Masks, prunable_names
 from .settings import TrainSettings
 
 EVAL_BATCH = 10_000
@@ -120,6 +120,7 @@ def _train(model: nn.Module, data: Mnist, settings: TrainSettings, masks: Masks 
     optimizer = torch.optim.SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum,
                                 weight_decay=settings.weight_decay, fused=True)
     params = dict(model.named_parameters())
+    matrices = [params[name] for name in prunable_names(model)] if settings.l1 else []
     masked = [params[name] for name in masks] if masks else []
     mask_values = [m.to(device=p.device, dtype=p.dtype) for m, p in zip(masks.values(), masked)] if masks else []
     if masks:
@@ -142,6 +143,8 @@ def _train(model: nn.Module, data: Mnist, settings: TrainSettings, masks: Masks 
             # None, not zeros: backward then stores each new gradient instead of adding it to a zeroed one.
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if matrices:  # L1 on the weight matrices: add its subgradient l1*sign(w) (0 at w = 0, so dead stay dead)
+                torch._foreach_add_([p.grad for p in matrices], torch._foreach_sign(matrices), alpha=settings.l1)
             if masked:
                 torch._foreach_mul_([p.grad for p in masked], mask_values)
             optimizer.step()

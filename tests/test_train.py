@@ -91,3 +91,16 @@ def test_divergence_is_a_clear_error() -> None:
     model = random_model()
     with pytest.raises(Diverged, match="diverged"):
         train(model, DATA, preset("seed", epochs=1, lr=10.0, batch_size=8), evaluate_each_epoch=False)
+
+
+def test_l1_shrinks_weights_and_keeps_pruned_ones_dead() -> None:
+    plain, lasso = random_model(seed=4), random_model(seed=4)
+    train(plain, DATA, RECIPE, evaluate_each_epoch=False)
+    train(lasso, DATA, dataclasses.replace(RECIPE, l1=1e-3), evaluate_each_epoch=False)
+    steps = RECIPE.epochs * len(DATA.train) // RECIPE.batch_size
+    shrink_floor = 0.5 * RECIPE.lr * 1e-3 * steps * lasso.fc1.weight.numel()  # each step pulls |w| by lr*l1
+    assert plain.fc1.weight.abs().sum() - lasso.fc1.weight.abs().sum() > shrink_floor
+    assert torch.equal(lasso.fc1.bias.abs() > 0, plain.fc1.bias.abs() > 0)  # biases are not L1-regularised
+    model, masks = pruned_model()
+    train(model, DATA, dataclasses.replace(RECIPE, l1=1e-3, momentum=0.9), masks, evaluate_each_epoch=False)
+    assert all(torch.all(w[~masks[n]] == 0.0) for n, w in weights_of(model).items())
