@@ -24,7 +24,8 @@ def generate(plan: ReportPlan, out: Path, ship: bool, log: Callable[[str], None]
     started = time.time()
     sections: dict = {}
     for name, run in (("reference", reproduce.reference_schedule), ("sensitivity", reproduce.layer_sensitivity),
-                      ("lenet5", reproduce.lenet5), ("methods", reproduce.pruning_methods)):
+                      ("lenet5", reproduce.lenet5), ("methods", reproduce.pruning_methods),
+                      ("regularisation", reproduce.regularisation)):
         log(f"report: {name} ...")
         sections[name] = run(plan)
     log("report: paper recipe at 92 % ...")

@@ -174,5 +174,17 @@ def tools_section(s: dict, charts: dict) -> str:
         f"`baseline-paper`, {methods['epochs_per_step']} retraining epochs per step (sparsity: accuracy):",
         table(["method", "points"], method_rows),
         image(charts, "methods"),
+        regularisation_text(s["regularisation"]),
         "\nAlso available and tested, not measured here: dropout with the retraining adjustment "
-        "D_r = D_o·√(C_ir/C_io) (`--dropout`), L2 regularisation (`weight_decay`, used by the paper preset)."])
+        "D_r = D_o·√(C_ir/C_io) (`--dropout`)."])
+
+
+def regularisation_text(reg: dict) -> str:
+    rows = [[name, f"{p['percent']:g}", pct(p["accuracy_after_prune"]), pct(p["accuracy_after_retrain"])]
+            for name, points in reg["points"].items() for p in points]
+    return "\n".join([
+        f"\nL1 vs L2 (Han et al.: L1 is better right after pruning, L2 after retraining). L2 = `baseline-paper` "
+        f"(weight decay 5e-4, dense {pct(reg['dense']['L2'])}); L1 = the same recipe with L1 {reg['l1_strength']:g} "
+        f"instead (dense {pct(reg['dense']['L1'])}); each percent pruned once from the dense model, then retrained "
+        "with the same regulariser:",
+        table(["regulariser", "percent", "acc. after prune", "acc. after retrain"], rows)])
