@@ -58,4 +58,4 @@ def main() -> None:
     print("\nnot measured: scope_comparison and width_comparison (they need an experiment run's results)\n")
     heatmap = max(size for name, size in measured.items() if name.startswith("fc1_heatmap"))
     print(goals_table([goal_line("fc1 heatmap (largest view)", heatmap / 1e6, GOAL_BYTES / 1e6, "MB",
-                                      why="dense weights make a nearly incompressible 24-bit RGB PNG")]))
+                                      why="dense weights make a nearly incompressible PNG even with an 8-bit palette")]))
