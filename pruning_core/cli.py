@@ -10,9 +10,9 @@ import argparse
 import csv
 import dataclasses
 import json
-import math
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import NoReturn
 
 from . import analyze, checkpoint, experiments, lab
@@ -20,7 +20,7 @@ from .data import load_mnist, resolve_device
 from .errors import UserError
 from .progress import ProgressBar
 from .settings import (ARCHITECTURES, PRESETS, PRUNE_SCOPES, REFERENCE_PERCENTS, ModelSettings, PruneSettings,
-                       check_percent, preset)
+                       check_float, preset)
 
 EXIT_USAGE = 2
 
@@ -30,12 +30,25 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"prune-lab: error: {message}\n")
 
 
-def percent_arg(text: str) -> float:
-    try:
-        return check_percent(float(text))
-    except (ValueError, UserError) as err:
-        raise argparse.ArgumentTypeError(str(err) if isinstance(err, UserError)
-                                         else f"percent must be a number in [0, 100), got {text!r}")
+def number_arg(name: str, low: float, high: float, *, low_inclusive: bool = True,
+               high_inclusive: bool = True) -> Callable[[str], float]:
+    """An argparse type: a finite float in the range, with the same one-line message as the engine's checks."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
+        try:
+            check_float(name, value, low, high, low_inclusive=low_inclusive, high_inclusive=high_inclusive)
+        except UserError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+        return value
+    return parse
+
+
+percent_arg = number_arg("percent", 0.0, 100.0, high_inclusive=False)
+lr_arg = number_arg("learning rate", 0.0, 10.0, low_inclusive=False)
+fraction_arg = number_arg("value", 0.0, 1.0, high_inclusive=False)
 
 
 def percents_arg(text: str) -> list[float]:
@@ -52,26 +65,6 @@ def count_arg(text: str, low: int = 0, high: int = 1000) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if not low <= value <= high:
         raise argparse.ArgumentTypeError(f"must be in {low}..{high}, got {value}")
-    return value
-
-
-def lr_arg(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or not 0 < value <= 10:
-        raise argparse.ArgumentTypeError(f"learning rate must be a number in (0, 10], got {text!r}")
-    return value
-
-
-def fraction_arg(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1), got {text!r}")
     return value
 
 
