@@ -30,6 +30,7 @@ from .settings import REFERENCE_PERCENTS, ModelSettings, preset
 from .train import Callback
 
 NAMES = ("global_vs_layer", "width_300_vs_600")
+REPORT = "reproduction"  # the stored sections of ``python -m pruning_core report``
 SHIPPED_SEED = preset("seed").seed  # the shipped ``baseline`` was trained with it (20 epochs)
 # Per experiment and mode: the knobs. Module-level so tests can shrink them.
 SETTINGS = {
@@ -133,8 +134,10 @@ def active_fraction(means: dict[str, list[float]], ckpt: checkpoint.Checkpoint, 
 
 
 def save_results(name: str, data: dict) -> Path:
-    """Write ``<results_dir>/<name>.json`` atomically; returns the path."""
-    _settings(name, data.get("quick", True))
+    """Write ``<results_dir>/<name>.json`` atomically; returns the path. Besides the two experiments, the
+    reproduction report stores its sections here as ``reproduction`` for the Experiments page."""
+    if name != REPORT:
+        _settings(name, data.get("quick", True))
     directory = results_dir()
     directory.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
@@ -155,6 +158,7 @@ def load_results(name: str) -> dict | None:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as err:
         raise UserError(f"{path.name} is not readable JSON ({err}); re-run the experiment") from None
-    if not isinstance(data, dict) or data.get("name") != name or not isinstance(data.get("runs"), list):
+    expected = "sections" if name == REPORT else "runs"
+    if not isinstance(data, dict) or data.get("name") != name or not isinstance(data.get(expected), (list, dict)):
         raise UserError(f"{path.name} does not hold {name} results; re-run the experiment")
     return data

@@ -42,6 +42,10 @@ def generate(plan: ReportPlan, out: Path, ship: bool, log: Callable[[str], None]
         checkpoint.save(finals[reproduce.SHIPPED_SCOPE], paths.CHECKPOINTS_DIR / paths.BUILTIN_CHECKPOINTS["paper-92"])
         checkpoint.save(paper_98, paths.CHECKPOINTS_DIR / paths.BUILTIN_CHECKPOINTS["paper-98"])
     command = "python -m pruning_core report" + (" --quick" if plan.quick else "")
+    if not plan.quick:  # the Experiments page shows these; a smoke run must not replace them
+        experiments.save_results(experiments.REPORT, {
+            "name": experiments.REPORT, "command": command, "created": time.strftime("%Y-%m-%d %H:%M"),
+            "sections": {k: v for k, v in sections.items() if k not in experiments.NAMES}})
     charts = render_charts(sections, out.parent / "figures", log)
     out.write_text(render(sections, plan, command, charts, time.time() - started))
     return out

@@ -1,6 +1,7 @@
 """The reproduction report runs end to end (tiny plan) and writes what it measured."""
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -18,18 +19,24 @@ def tiny_experiments(monkeypatch) -> None:
     monkeypatch.setattr(experiments, "SETTINGS", tiny)
 
 
-def test_quick_report_writes_every_section(tmp_path, tiny_experiments) -> None:
+def test_quick_report_writes_every_section(tmp_path, tiny_experiments, monkeypatch) -> None:
+    monkeypatch.setenv("PRUNE_LAB_EXPERIMENTS", str(tmp_path / "results"))
     shipped = {name: (paths.CHECKPOINTS_DIR / file).stat().st_mtime if (paths.CHECKPOINTS_DIR / file).exists()
                else None for name, file in paths.BUILTIN_CHECKPOINTS.items()}
     lines: list[str] = []
-    out = report.generate(reproduce.QUICK, tmp_path / "reproduction.md", ship=False, log=lines.append)
+    # quick=False with the tiny plan: exercises the store-results path (into the temporary results folder)
+    plan = dataclasses.replace(reproduce.QUICK, quick=False)
+    out = report.generate(plan, tmp_path / "reproduction.md", ship=False, log=lines.append)
     text = out.read_text()
     for heading in ("## 1. The reference blog", "## 2. Han et al.", "## 3. The moonshot", "## 4.", "## 5."):
         assert heading in text
     # The 10 % row: the seed baseline's 10th percentile of |w| is the reference's threshold to within 1 %.
     row = re.search(r"^\| 10 \| 0.00382 \| ([0-9.]+) \| ([0-9.]+) \|", text, re.M)
     assert row and abs(float(row.group(2)) - 1) < 0.01
-    assert "`python -m pruning_core report --quick`" in text
+    assert "`python -m pruning_core report`" in text
+    stored = experiments.load_results(experiments.REPORT)
+    assert stored["sections"]["moon"]["scope"] == "global" and "timing" in stored["sections"]
+    assert experiments.load_results("global_vs_layer")["runs"]
     assert shipped == {name: (paths.CHECKPOINTS_DIR / file).stat().st_mtime
                        if (paths.CHECKPOINTS_DIR / file).exists() else None
                        for name, file in paths.BUILTIN_CHECKPOINTS.items()}  # quick runs ship nothing
