@@ -19,6 +19,7 @@ PAGES = [
     st.Page("views/histograms.py", title="Histograms", icon=":material/bar_chart:"),
     st.Page("views/activations.py", title="Activations", icon=":material/neurology:"),
     st.Page("views/experiments.py", title="Experiments", icon=":material/science:"),
+    st.Page("views/runs.py", title="Runs", icon=":material/history:"),
 ]
 
 

@@ -1,42 +1,44 @@
 """Shared state of the dashboard: per-server caches, the session's model steps, and its background job.
 
-Per server (``st.cache_resource``): MNIST, the shipped baselines and one ``JobQueue(workers=1)`` - a 2-core
-classroom machine trains one thing at a time and everybody else waits in line. Per session
-(``st.session_state``): ``steps``, the list of checkpoints from the model as loaded (``steps[0]``, the
-"before" of every comparison) to the current one (``steps[-1]``), and the id of at most one job.
+Per server (``st.cache_resource``): MNIST, the shipped baselines and one ``JobQueue`` - with
+``jobs.default_workers`` workers, one on a 2-core classroom machine, so it trains one thing at a time and
+everybody else waits in line. Creating it first runs ``runs.recover()``: runs a dead server left running
+become "interrupted". Per session (``st.session_state``, released by Streamlit two minutes after the tab
+closes): ``steps``, the list of checkpoints from the model as loaded (``steps[0]``, the "before" of every
+comparison) to the current one (``steps[-1]``), an owner token, and the id of at most one job.
 
 Work functions run in the queue's worker thread and never call Streamlit. They write what the session should
 adopt into ``spec["session"]`` (a dict of session-state updates), step by step where that makes sense, so a
 cancelled schedule keeps its finished steps; the page thread applies it once the job ends (``collect``).
-A random token for the job goes in the URL (``?job=``) so a refreshed tab re-attaches to its running job;
-a token, not the queue's sequential id, so nobody attaches to a classmate's job by counting.
+The job's random token goes in the URL (``?job=``) so a refreshed tab re-attaches to its running job, and the
+owner token (``?me=``) so it can still delete its own runs; tokens, not ids, so nobody can guess a
+classmate's.
 """
 from __future__ import annotations
 
+import os
+import re
 import secrets
 from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
-from pruning_core import checkpoint, lab, paths
+from pruning_core import checkpoint, lab, paths, runs
 from pruning_core.checkpoint import Checkpoint
 from pruning_core.data import Mnist, load_mnist
 from pruning_core.errors import UserError
-from pruning_core.jobs import CANCELLED, DONE, FINISHED, Job, JobQueue, Work
+from pruning_core.jobs import CANCELLED, DONE, FINISHED, Job, JobQueue, default_workers
 
 POLL_SECONDS = 0.5
 DEFAULT_MODEL = "baseline"
+TOKEN = re.compile(r"[A-Za-z0-9_-]{16}")
 
 
 @st.cache_resource(show_spinner=False)
 def job_queue() -> JobQueue:
-    return JobQueue(workers=1)
-
-
-@st.cache_resource(show_spinner=False)
-def _job_tokens() -> dict[str, str]:
-    """URL token -> job id, for every job this server has queued."""
-    return {}
+    runs.recover()  # before this process queues anything: whatever is still "running" on disk is not
+    return JobQueue(workers=default_workers(len(os.sched_getaffinity(0))))
 
 
 @st.cache_resource(show_spinner="Loading MNIST ...")
@@ -97,10 +99,18 @@ def card(ckpt: Checkpoint) -> dict:
             "total": info["total"], "sparsity": 100.0 * (1 - info["nonzero"] / info["total"])}
 
 
+def owner() -> str:
+    """This tab's owner token (kept across a refresh through ``?me=``): its runs are the ones it may delete."""
+    if "owner" not in st.session_state:
+        given = st.query_params.get("me", "")
+        st.session_state.owner = given if TOKEN.fullmatch(given) else secrets.token_urlsafe(12)
+    return st.session_state.owner
+
+
 def active_job() -> Job | None:
     """The session's job (running, queued, or finished but not yet collected), re-attached from ``?job=``."""
-    job_id = st.session_state.get("job_id") or _job_tokens().get(st.query_params.get("job", ""))
-    job = job_queue().get(job_id) if job_id else None
+    job_id, token = st.session_state.get("job_id"), st.query_params.get("job", "")
+    job = job_queue().get(job_id) if job_id else job_queue().by_token(token) if TOKEN.fullmatch(token) else None
     if job is None:
         _forget_job()
     else:
@@ -114,16 +124,16 @@ def busy() -> bool:
     return job is not None and job.snapshot()["status"] not in FINISHED
 
 
-def submit(kind: str, spec: dict, work: Work) -> Job:
-    """Queue ``work``; ``spec["session"]`` is where it leaves the session-state updates to adopt."""
+def submit(kind: str, spec: dict, work: Callable[[Job], Any], settings: dict) -> Job:
+    """Queue ``work`` as a run recording ``settings``; ``spec["session"]`` is where it leaves the
+    session-state updates to adopt."""
     if busy():
         raise UserError("your previous job is still running; wait for it or cancel it first")
     spec.setdefault("session", {})
-    job = job_queue().submit(kind, spec, work)
-    token = secrets.token_urlsafe(12)
-    _job_tokens()[token] = job.id
+    job = job_queue().submit(kind, spec, work, owner(), settings)
     st.session_state.job_id = job.id
-    st.query_params["job"] = token
+    st.query_params["job"] = job.token
+    st.query_params["me"] = owner()
     return job
 
 
@@ -138,6 +148,7 @@ def collect(job: Job) -> None:
                                               "are kept, the interrupted one is discarded.")
     else:
         st.session_state.notice = ("error", f"{snap['spec'].get('title', job.kind)} failed: {snap['error']}")
+    job_queue().forget(job)
     _forget_job()
 
 
@@ -193,7 +204,7 @@ def progress_and_cancel(snap: dict, job: Job) -> None:
                                                             else f"{100 * fraction(snap):.0f} %")
     st.progress(fraction(snap), text=text)
     if st.button("Cancel", key="cancel-job", disabled=job.cancel_requested):
-        job.cancel()
+        job_queue().cancel(job)
 
 
 def chart(fig, caption: str, key: str | None = None) -> None:

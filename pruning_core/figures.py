@@ -229,3 +229,18 @@ def width_comparison(runs: Sequence[Mapping]) -> go.Figure:
                             line={"color": WIDTH_COLORS[index % len(WIDTH_COLORS)], "width": 3})
     fig.update_xaxes(title="weights pruned (%)")
     return _style(fig)
+
+
+def run_comparison(runs: Mapping[str, Sequence[Mapping]]) -> go.Figure:
+    """Two (or more) saved runs side by side: accuracy after prune (dashed) and after retraining (solid) vs
+    the percent pruned, one colour per run (``lab.step_table`` rows per run label)."""
+    fig = go.Figure()
+    for (label, rows), colour in zip(runs.items(), WIDTH_COLORS + tuple(SCOPE_COLORS.values())):
+        x = [r["percent"] for r in rows]
+        for key, phase, dash in (("accuracy_after_prune", "after prune", "dash"),
+                                 ("accuracy_after_retrain", "after retrain", "solid")):
+            fig.add_scatter(x=x, y=[100 * r[key] for r in rows], name=f"{label}: {phase}", mode="lines+markers",
+                            line={"color": colour, "dash": dash, "width": 3}, marker={"size": 9})
+    fig.update_xaxes(title="weights pruned (%)", range=[0, 100])
+    fig.update_yaxes(title="test accuracy (%)")
+    return _style(fig, 460)

@@ -33,16 +33,19 @@ def start(name: str) -> None:
     spec = {"title": f"Quick experiment: {ABOUT[name][0]}", "experiment": name, "points": points,
             "expected": experiments.expected_points(name, True)}
 
-    def work(report, should_stop):
-        data = experiments.run_experiment(name, True, [report], should_stop, on_point=points.append)
+    def work(job):
+        def on_point(point: dict) -> None:
+            points.append(point)
+            job.run_record.log({"kind": "point", **point})
+
+        data = experiments.run_experiment(name, True, [job.report], job.should_stop, on_point=on_point)
         spec["session"][f"experiment:{name}"] = data
         try:
             experiments.save_results(name, data)
         except OSError:  # a read-only install still shows this session its results
             pass
-        return data
 
-    ui_state.submit("experiment", spec, work)
+    ui_state.submit("experiment", spec, work, {"experiment": name, "quick": True})
 
 
 def live(snap: dict, job: Job) -> None:

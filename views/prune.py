@@ -32,14 +32,15 @@ def start(kind: str, percents: list[float], scope: str, epochs: int, lr: float) 
              else f"Reference schedule {percents[0]:g} -> {percents[-1]:g} % ({scope})")
     spec = {"title": title, "units": len(percents), "before": old[-1].accuracy, "percents": percents}
 
-    def work(report, should_stop):
+    def work(job):
         done = list(old)
-        for new in lab.schedule(old[-1], percents, scope, epochs, lr, [report], should_stop):
+        for new in lab.schedule(old[-1], percents, scope, epochs, lr, [job.report], job.should_stop):
+            job.keep(new)
             done.append(new)
             spec["session"]["steps"] = list(done)  # a cancel keeps the steps finished so far
-        return done[-1]
 
-    ui_state.submit(kind, spec, work)
+    ui_state.submit(kind, spec, work, {"start": old[-1].origin, "start_accuracy": old[-1].accuracy,
+                                       "percents": percents, "scope": scope, "retrain_epochs": epochs, "lr": lr})
 
 
 def live(snap: dict, job: Job) -> None:

@@ -1,5 +1,7 @@
 """Train / load: pick the session's starting model - a shipped baseline, an uploaded checkpoint, or a new
 model trained in the background with live curves. Whatever is chosen becomes every page's "before"."""
+import dataclasses
+
 import streamlit as st
 
 import ui_state
@@ -50,13 +52,14 @@ def start_training(recipe: TrainSettings, model_settings: ModelSettings) -> None
     spec = {"title": f"Train {'-'.join(map(str, model_settings.hidden))} ({recipe.preset}, {recipe.epochs} "
                      "epochs)", "units": 1}
 
-    def work(report, should_stop):
-        trained = lab.train_baseline(recipe, model_settings, "cpu", [report], should_stop)
+    def work(job):
+        trained = lab.train_baseline(recipe, model_settings, "cpu", [job.report], job.should_stop)
         trained.origin = f"trained ({recipe.preset})"
+        job.keep(trained)
         spec["session"]["steps"] = [trained]
-        return trained
 
-    ui_state.submit("train", spec, work)
+    ui_state.submit("train", spec, work, {"recipe": dataclasses.asdict(recipe),
+                                          "hidden": list(model_settings.hidden)})
 
 
 with new:

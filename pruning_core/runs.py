@@ -1,0 +1,244 @@
+"""Run directories: every dashboard job is recorded on disk, so nothing is lost when a tab closes or the
+server restarts.
+
+One directory per run under ``paths.runs_dir()``, named ``YYYYMMDD-HHMMSS-micros-xxxx`` (its creation time,
+to the microsecond, so names sort by age; then a random suffix):
+
+* ``config.json``   what was asked (kind, title, settings, owner token, creation time); written once;
+* ``status.json``   queued / running / done / failed / cancelled / interrupted, its reason, the server's pid;
+* ``metrics.jsonl`` progress events and one ``{"kind": "step", ...}`` record per completed step, append-only;
+* ``step-NN.pt``    the checkpoint after each completed step (``checkpoint.save``: atomic).
+
+A run directory appears whole or not at all (its files are written in a hidden ``.new-*`` directory that is
+then renamed into place), every JSON rewrite goes through a temp file and ``os.replace``, and the metrics
+log is only appended to - a server killed mid-write leaves at most a torn last line, which readers skip.
+``recover()`` (once per server process) turns runs left queued/running by a dead server into "interrupted".
+Disk use is bounded by ``KEEP_RUNS`` / ``MAX_TOTAL_BYTES`` (oldest finished runs deleted first) and
+``MAX_RUN_BYTES`` per run.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from . import checkpoint, lab, paths
+from .checkpoint import Checkpoint
+from .errors import UserError
+
+QUEUED, RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED = \
+    "queued", "running", "done", "failed", "cancelled", "interrupted"
+ACTIVE = (QUEUED, RUNNING)
+KEEP_RUNS = 200                    # newest runs kept; a class of 30 doing 6 runs each fits
+MAX_TOTAL_BYTES = 2 * 1024 ** 3    # all runs together (a one-step run is ~1.4 MB, a full schedule ~17 MB)
+MAX_RUN_BYTES = 64 * 1024 ** 2     # one run: a 12-step schedule is ~17 MB; far beyond means something is wrong
+RUN_ID = re.compile(r"\d{8}-\d{6}-\d{6}-[0-9a-f]{4}")
+STEP_FILE = re.compile(r"step-(\d{2,})\.pt")
+
+
+class Run:
+    """One run directory. Reads never raise for damaged files: a run is shown, with what could be read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    def config(self) -> dict:
+        return _read_json(self.path / "config.json") or {}
+
+    def status(self) -> dict:
+        return _read_json(self.path / "status.json") or {"status": FAILED, "reason": "status file unreadable"}
+
+    def set_status(self, status: str, reason: str = "") -> None:
+        _write_json(self.path / "status.json",
+                    {"status": status, "reason": reason, "updated": time.time(), "pid": os.getpid()})
+
+    def log(self, event: dict) -> None:
+        """Append one event to the metrics log (one line; a crash can only tear the last one)."""
+        with open(self.path / "metrics.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps(event, default=float) + "\n")
+
+    def metrics(self) -> list[dict]:
+        try:
+            lines = (self.path / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return []
+        events = []
+        for line in lines:
+            try:
+                events.append(json.loads(line))
+            except ValueError:  # a torn last line from a killed server
+                continue
+        return events
+
+    def steps(self) -> list[int]:
+        """Indices of the completed steps on disk (1-based, ascending)."""
+        found = (STEP_FILE.fullmatch(entry.name) for entry in _entries(self.path))
+        return sorted(int(m.group(1)) for m in found if m)
+
+    def save_step(self, ckpt: Checkpoint) -> int:
+        """Save ``ckpt`` as the next step and log its summary; return the step's index."""
+        if self.size() > MAX_RUN_BYTES:
+            raise UserError(f"this run reached its disk limit ({MAX_RUN_BYTES // 2**20} MB); start a new run")
+        index = len(self.steps()) + 1
+        checkpoint.save(ckpt, self.path / f"step-{index:02d}.pt")
+        row = lab.step_table(ckpt.history[-1:])[0] if ckpt.history else {}
+        self.log({"kind": "step", "index": index, "accuracy": ckpt.accuracy,
+                  "sparsity": 100 * ckpt.masks.sparsity(), "row": row})
+        return index
+
+    def load_step(self, index: int) -> Checkpoint:
+        if index not in self.steps():
+            raise UserError(f"run {self.id} has no step {index}")
+        loaded = checkpoint.load(str(self.path / f"step-{index:02d}.pt"))
+        loaded.origin = f"run {self.id} step {index}"
+        return loaded
+
+    def size(self) -> int:
+        return sum(_file_size(entry) for entry in _entries(self.path))
+
+    def summary(self) -> dict:
+        """Plain data for the Runs table."""
+        config, status = self.config(), self.status()
+        return {"id": self.id, "kind": config.get("kind", "?"), "title": config.get("title", "?"),
+                "owner": config.get("owner", ""), "created": config.get("created", 0.0),
+                "status": status.get("status", FAILED), "reason": status.get("reason", ""),
+                "steps": len(self.steps()), "megabytes": round(self.size() / 2**20, 2)}
+
+
+def create(kind: str, title: str, settings: dict, owner: str = "") -> Run:
+    """A new run directory with its config and status "queued", made room for by the retention limits."""
+    root = paths.runs_dir()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        enforce_limits(KEEP_RUNS - 1)
+        now = time.time()
+        run_id = f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}-{int(now % 1 * 1e6):06d}-{secrets.token_hex(2)}"
+        staging = Path(tempfile.mkdtemp(dir=root, prefix=".new-"))
+        _write_json(staging / "config.json", {"kind": kind, "title": title, "settings": settings, "owner": owner,
+                                              "created": time.time()})
+        Run(staging).set_status(QUEUED)
+        os.chmod(staging, 0o755)  # mkdtemp makes it private; runs are ordinary files of the server's user
+        os.rename(staging, root / run_id)
+    except OSError as err:
+        raise UserError(f"could not record the run on the server's disk ({err.strerror or err})") from None
+    return Run(root / run_id)
+
+
+def get(run_id: str) -> Run:
+    """The run named ``run_id``; only well-formed ids are accepted, so no name can point outside runs_dir."""
+    if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
+        raise UserError(f"no run named {str(run_id)[:40]!r}")
+    run = Run(paths.runs_dir() / run_id)
+    if not run.path.is_dir():
+        raise UserError(f"run {run_id} does not exist (deleted, or removed to stay within the disk limit)")
+    return run
+
+
+def all_runs() -> list[Run]:
+    """Every run, newest first."""
+    root = paths.runs_dir()
+    if not root.is_dir():
+        return []
+    return [Run(p) for p in sorted(root.iterdir(), reverse=True) if RUN_ID.fullmatch(p.name) and p.is_dir()]
+
+
+def delete(run: Run) -> None:
+    """Remove a finished run (an active one must be cancelled first)."""
+    if run.status()["status"] in ACTIVE:
+        raise UserError("this run is still queued or running; cancel it before deleting it")
+    shutil.rmtree(run.path, ignore_errors=True)
+
+
+def recover() -> list[str]:
+    """Once per server start: runs left queued/running by a server that is gone become "interrupted"; leftover
+    staging directories and temp files are removed. Runs owned by another live server process are left alone."""
+    changed = []
+    root = paths.runs_dir()
+    if not root.is_dir():
+        return changed
+    for leftover in root.glob(".new-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for run in all_runs():
+        for tmp in run.path.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+        status = run.status()
+        if status["status"] in ACTIVE and not _alive_elsewhere(status.get("pid")):
+            run.set_status(INTERRUPTED, f"the server stopped while this run was {status['status']}; "
+                                        "its completed steps are kept")
+            changed.append(run.id)
+    return changed
+
+
+def enforce_limits(keep: int = KEEP_RUNS, max_bytes: int = MAX_TOTAL_BYTES) -> list[str]:
+    """Delete the oldest finished runs until at most ``keep`` remain and they fit in ``max_bytes``."""
+    runs = all_runs()
+    sizes = {run.id: run.size() for run in runs}
+    total, count, deleted = sum(sizes.values()), len(runs), []
+    for run in reversed(runs):  # oldest first
+        if count <= keep and total <= max_bytes:
+            break
+        if run.status()["status"] in ACTIVE:
+            continue
+        shutil.rmtree(run.path, ignore_errors=True)
+        total, count = total - sizes[run.id], count - 1
+        deleted.append(run.id)
+    return deleted
+
+
+def _alive_elsewhere(pid: object) -> bool:
+    """True if ``pid`` is another process that is still running (another server sharing this runs directory)."""
+    if not isinstance(pid, int) or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _entries(path: Path) -> list[os.DirEntry]:
+    """A directory's entries, or none if it is gone (another session may delete a run while we look)."""
+    try:
+        with os.scandir(path) as listing:
+            return list(listing)
+    except OSError:
+        return []
+
+
+def _file_size(entry: os.DirEntry) -> int:
+    try:
+        return entry.stat().st_size if entry.is_file() else 0
+    except OSError:
+        return 0
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _write_json(path: Path, value: dict) -> None:
+    """Write then rename: a reader (or a crash) sees the old file or the new one, never half of one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(value, f, default=float)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
