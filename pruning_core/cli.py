@@ -25,9 +25,14 @@ from .settings import (ARCHITECTURES, PRESETS, PRUNE_SCOPES, REFERENCE_PERCENTS,
 EXIT_USAGE = 2
 
 
+def one_line(message: str) -> str:
+    """A message quoting user input (a path may hold a newline) still fits on one line."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # argparse prints usage + message; we want one line
-        self.exit(EXIT_USAGE, f"prune-lab: error: {message}\n")
+        self.exit(EXIT_USAGE, f"prune-lab: error: {one_line(message)}\n")
 
 
 def number_arg(name: str, low: float, high: float, *, low_inclusive: bool = True,
@@ -221,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         resolve_device(args.device)
         result = COMMANDS[args.command](args, ProgressBar(sys.stderr))
     except UserError as err:
-        print(f"prune-lab: error: {err}", file=sys.stderr)
+        print(f"prune-lab: error: {one_line(str(err))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("prune-lab: interrupted; nothing was saved for the unfinished step", file=sys.stderr)

@@ -1,0 +1,87 @@
+"""The Runs page under AppTest: a finished job is listed with its charts, a step can be continued from, two runs
+compared, your own run deleted (not a classmate's), and a failed or interrupted run shows its reason.
+
+Retraining is 0 epochs throughout, so no test trains.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pruning_core import lab, runs
+from tests.test_pages import app, card, prune  # noqa: F401  (app is a fixture)
+
+
+def open_runs(at: AppTest) -> AppTest:
+    at.switch_page("views/runs.py").run()
+    assert not at.exception
+    return at
+
+
+def charts(at: AppTest) -> list[str]:
+    return [c.proto.id for c in at.get("plotly_chart")]
+
+
+def test_a_finished_job_is_listed_and_continued_from(app):
+    prune(app, 60.0)
+    next(b for b in app.button if b.label == "Reset to baseline").click().run()
+    open_runs(app)
+    table = app.dataframe[0].value
+    assert list(table["status"]) == ["✅ done"] and list(table["yours"]) == [True] and list(table["steps"]) == [1]
+    assert any(m.value.startswith("**✅ done**: Prune to 60 % (global)") for m in app.markdown)
+    assert len(charts(app)) == 2  # accuracy vs sparsity, training curve
+    assert "step 1: pruned to 60 %" in app.selectbox(key="run-step").format_func(1)
+    app.button(key="run-continue").click().run()
+    assert not app.exception and app.title[0].value == "Prune & retrain"
+    assert card(app)["Weights pruned"] == "60.0 %"
+    assert app.session_state["steps"][0].origin.startswith("run ")
+
+
+def test_compare_two_runs_and_delete_only_your_own(app):
+    prune(app, 50.0)
+    prune(app, 70.0)
+    stranger = runs.create("prune", "a classmate's run", {}, owner="someone-else1234")
+    stranger.set_status(runs.DONE)
+    open_runs(app)
+    assert list(app.dataframe[0].value["yours"]) == [False, True, True]
+    assert app.button(key="run-delete").disabled  # the newest run is the classmate's
+    newest, *mine = [r.id for r in runs.all_runs()]
+    assert newest == stranger.id
+    app.selectbox(key="run").set_value(mine[0]).run()
+    app.selectbox(key="run-compare").set_value(mine[1]).run()
+    assert not app.exception and len(charts(app)) == 3
+    assert not app.button(key="run-delete").disabled
+    app.button(key="run-delete").click().run()
+    assert not app.exception and [r.id for r in runs.all_runs()] == [stranger.id, mine[1]]
+    assert "Deleted run" in app.success[0].value
+
+
+@pytest.mark.parametrize("status, reason, element", [
+    (runs.FAILED, "training diverged (the loss became NaN or infinite)", "error"),
+    (runs.INTERRUPTED, "the server stopped while this run was running", "warning")])
+def test_failed_and_interrupted_runs_show_their_reason(app, status, reason, element):
+    run = runs.create("prune", "broken", {})
+    run.set_status(status, reason)
+    open_runs(app)
+    assert reason in [e.value for e in getattr(app, element)]
+
+
+def test_a_crashing_job_is_reported_and_the_model_kept(app, monkeypatch):
+    def crash(*args, **kwargs):
+        raise RuntimeError("injected fault")
+
+    monkeypatch.setattr(lab, "prune_step", crash)
+    app.number_input(key="epochs").set_value(0)
+    app.button[0].click().run()
+    deadline = time.time() + 60
+    while not app.error:  # the job may fail before or after the page's first poll
+        assert time.time() < deadline, "the failure never showed"
+        time.sleep(0.05)
+        app.run()
+    assert not app.exception
+    assert "failed: internal error: RuntimeError: injected fault" in app.error[0].value
+    assert card(app)["Weights pruned"] == "0.0 %"
+    open_runs(app)
+    assert list(app.dataframe[0].value["status"]) == ["❌ failed"]
