@@ -67,7 +67,7 @@ class Checkpoint:
 def resolve(name_or_path: str) -> Path:
     """A built-in checkpoint name (``baseline``, ``baseline-paper``, ...) or a path -> an existing file."""
     builtin = paths.builtin_checkpoint(name_or_path)
-    path = builtin if builtin is not None else Path(name_or_path).expanduser()
+    path = builtin if builtin is not None else paths.expand(name_or_path)
     if not path.is_file():
         hint = f"; built-in names: {', '.join(paths.BUILTIN_CHECKPOINTS)}" if builtin is None else ""
         raise UserError(f"checkpoint {name_or_path!r} not found{hint}")
@@ -76,7 +76,7 @@ def resolve(name_or_path: str) -> Path:
 
 def save(checkpoint: Checkpoint, path: str | Path) -> Path:
     """Write atomically (temp file in the same directory, then rename): never a half-written checkpoint."""
-    target = Path(path).expanduser()
+    target = paths.expand(path)
     if target.is_dir():
         raise UserError(f"output {target} is a directory; give a file name such as {target}/model.pt")
     if not target.parent.is_dir():

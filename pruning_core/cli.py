@@ -15,7 +15,7 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import NoReturn
 
-from . import analyze, checkpoint, experiments, lab
+from . import analyze, checkpoint, experiments, lab, paths
 from .data import load_mnist, resolve_device
 from .errors import UserError
 from .progress import ProgressBar
@@ -82,7 +82,7 @@ def hidden_arg(text: str) -> ModelSettings:
 
 
 def out_file(text: str) -> Path:
-    path = Path(text).expanduser()
+    path = paths.expand(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a directory; give a file name")
     if not path.parent.is_dir():
@@ -91,7 +91,7 @@ def out_file(text: str) -> Path:
 
 
 def out_dir(text: str) -> Path:
-    path = Path(text).expanduser()
+    path = paths.expand(text)
     if path.exists() and not path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} exists and is not a directory")
     if not path.parent.is_dir():

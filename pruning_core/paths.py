@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .errors import UserError
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 ASSETS_DIR = PACKAGE_DIR / "assets"
 MNIST_ASSETS_DIR = ASSETS_DIR / "mnist"
@@ -44,3 +46,11 @@ def builtin_checkpoint(name: str) -> Path | None:
     """The shipped file for a built-in checkpoint name, or None if ``name`` is not one."""
     file = BUILTIN_CHECKPOINTS.get(name)
     return CHECKPOINTS_DIR / file if file else None
+
+
+def expand(text: str | Path) -> Path:
+    """A user-given path with ``~`` expanded; ``~nobody/...`` is a one-line error, not a RuntimeError."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        raise UserError(f"cannot expand {str(text)[:60]!r}: no such user's home directory") from None

@@ -60,6 +60,7 @@ def empty_cwd(tmp_path, monkeypatch):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=VALUES)
 @example(value="new\nline/x.pt")  # once printed a two-line error for --out / --out-dir
+@example(value="~nobody0/x.pt")    # once raised RuntimeError (no such user) from Path.expanduser
 def test_any_flag_value_is_a_one_line_error(command, flag, value, capsys, empty_cwd):
     argv = [command, *BASE[command]]
     if flag in argv:
