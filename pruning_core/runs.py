@@ -63,8 +63,13 @@ class Run:
 
     def log(self, event: dict) -> None:
         """Append one event to the metrics log (one line; a crash can only tear the last one)."""
-        with open(self.path / "metrics.jsonl", "a", encoding="utf-8") as f:
-            f.write(json.dumps(event, default=float) + "\n")
+        line = (json.dumps(event, default=float) + "\n").encode()
+        with open(self.path / "metrics.jsonl", "ab+") as f:
+            end = f.seek(0, os.SEEK_END)
+            if end:  # after a torn line, start a fresh one rather than glue this event onto it
+                f.seek(end - 1)
+                line = line if f.read(1) == b"\n" else b"\n" + line
+            f.write(line)
 
     def metrics(self) -> list[dict]:
         try:
@@ -90,10 +95,23 @@ class Run:
             raise UserError(f"this run reached its disk limit ({MAX_RUN_BYTES // 2**20} MB); start a new run")
         index = len(self.steps()) + 1
         checkpoint.save(ckpt, self.path / f"step-{index:02d}.pt")
+        self._log_step(index, ckpt)
+        return index
+
+    def _log_step(self, index: int, ckpt: Checkpoint) -> None:
         row = lab.step_table(ckpt.history[-1:])[0] if ckpt.history else {}
         self.log({"kind": "step", "index": index, "accuracy": ckpt.accuracy,
                   "sparsity": 100 * ckpt.masks.sparsity(), "row": row})
-        return index
+
+    def repair(self) -> None:
+        """Log the step record of any checkpoint saved just before a kill that came ahead of its log line."""
+        logged = {e.get("index") for e in self.metrics() if e.get("kind") == "step"}
+        for index in self.steps():
+            if index not in logged:
+                try:
+                    self._log_step(index, self.load_step(index))
+                except UserError:  # unreadable: the step stays listed by its file, without a label
+                    continue
 
     def load_step(self, index: int) -> Checkpoint:
         if index not in self.steps():
@@ -159,8 +177,9 @@ def delete(run: Run) -> None:
 
 
 def recover() -> list[str]:
-    """Once per server start: runs left queued/running by a server that is gone become "interrupted"; leftover
-    staging directories and temp files are removed. Runs owned by another live server process are left alone."""
+    """Once per server start: runs left queued/running by a server that is gone become "interrupted" (with the
+    log line of a step whose checkpoint was saved just before the kill); leftover staging directories and temp
+    files are removed. Runs owned by another live server process are left alone."""
     changed = []
     root = paths.runs_dir()
     if not root.is_dir():
@@ -172,6 +191,7 @@ def recover() -> list[str]:
             tmp.unlink(missing_ok=True)
         status = run.status()
         if status["status"] in ACTIVE and not _alive_elsewhere(status.get("pid")):
+            run.repair()
             run.set_status(INTERRUPTED, f"the server stopped while this run was {status['status']}; "
                                         "its completed steps are kept")
             changed.append(run.id)

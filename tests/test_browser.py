@@ -1,7 +1,8 @@
 """The dashboard in a real browser: a real ``streamlit run`` server driven by Debian's Chromium.
 
 One scenario, as a student would do it: prune the baseline to 90 % with one retraining epoch, watch the
-numbers arrive while the job runs, then open every page and check its charts drew and nothing raised.
+numbers arrive while the job runs, then open every page (the Runs page lists the job as a run) and check its
+charts drew and nothing raised.
 Screenshots (one per page, plus the Prune page mid-job) go to tests/artifacts/ and, with
 PRUNE_LAB_SCREENSHOTS=docs/screenshots, to the docs too.
 """
@@ -9,56 +10,32 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
+from tests.live import CHROMIUM, ROOT, Server, launch_chromium
+
 ARTIFACTS = ROOT / "tests" / "artifacts"
-PAGES = ["Train / load", "Weights", "Histograms", "Activations", "Experiments"]
+PAGES = ["Train / load", "Weights", "Histograms", "Activations", "Experiments", "Runs"]
 JOB_TIMEOUT_S = 240  # one retraining epoch; generous because the 2-core machine may be busy
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def need_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing; CI must install Debian's chromium")
+        pytest.skip(f"{CHROMIUM} not installed")
 
 
 @pytest.fixture
 def server(tmp_path):
-    port = free_port()
-    env = {**os.environ, "PRUNE_LAB_RUNS": str(tmp_path / "runs")}
-    log = open(tmp_path / "streamlit.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true", "--server.address", "127.0.0.1"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    live = Server(tmp_path / "runs", tmp_path / "streamlit.log")
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 60
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                pytest.fail(f"streamlit did not start: {(tmp_path / 'streamlit.log').read_text()[-2000:]}")
-            time.sleep(0.3)
-        yield url
+        yield live.start()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        live.stop()
 
 
 def shoot(page, name: str) -> None:
@@ -87,16 +64,11 @@ def wait_charts(page, count: int) -> None:
 
 
 def test_prune_in_browser(server):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing; CI must install Debian's chromium")
-        pytest.skip(f"{CHROMIUM} not installed")
+    need_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        browser = launch_chromium(p)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.goto(server)
@@ -140,6 +112,9 @@ def test_prune_in_browser(server):
                     assert page.locator(".barlayer .point").count() > 100
                 elif name == "Activations":
                     wait_charts(page, 4)
+                elif name == "Runs":  # the job above, saved as a run: its row, its two charts
+                    wait_charts(page, 2)
+                    assert page.get_by_text("✅ done").count() >= 1
                 else:
                     page.wait_for_timeout(2000)
                 assert page.locator('[data-testid="stException"]').count() == 0, name

@@ -115,8 +115,8 @@ def test_restart_marks_runs_of_a_dead_server_interrupted(baseline):
         orphan = runs.create("schedule", "killed mid-run", {"percents": [50, 60]})
         orphan.set_status(RUNNING)
         orphan.save_step(lab.prune_step(baseline, PruneSettings(50.0), 0))
-        with open(orphan.path / "metrics.jsonl", "a") as f:
-            f.write('{"kind": "batch", "ste')  # torn by the kill
+        # Killed after the step's checkpoint was renamed into place but before its log line, and mid-line:
+        (orphan.path / "metrics.jsonl").write_text('{"kind": "batch", "ste')
         status = json.loads((orphan.path / "status.json").read_text())
         (orphan.path / "status.json").write_text(json.dumps({**status, "pid": int(dead.stdout)}))
         (orphan.path / ".step-02.pt.123.tmp").write_bytes(b"half")
