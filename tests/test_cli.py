@@ -120,3 +120,14 @@ def test_inspect_and_train(capsys, tmp_path) -> None:
     trained = json.loads(stdout)
     assert code == 0 and trained["layers"]["fc1"]["total"] == 784 * 20 and trained["accuracy"] > 0.8
     assert trained["accuracy"] == plain_accuracy(out)
+
+
+@pytest.mark.parametrize("name, sparsity, floor", [("paper-92", 0.92, 0.98), ("paper-98", 0.98, 0.98)])
+def test_shipped_paper_checkpoints_hold_up_to_an_independent_evaluation(capsys, name, sparsity, floor) -> None:
+    code, stdout, _ = call(capsys, "evaluate", "--checkpoint", name, "--json")
+    result = json.loads(stdout)
+    path = result["checkpoint"]
+    raw = torch.load(path, weights_only=True)
+    nonzero = sum(int(raw["state_dict"][f"{layer}.weight"].count_nonzero()) for layer in ("fc1", "fc2", "fc3"))
+    assert code == 0 and nonzero == result["nonzero"] == pytest.approx((1 - sparsity) * 266200, abs=1)
+    assert result["accuracy"] == plain_accuracy(path) >= floor
