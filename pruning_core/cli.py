@@ -150,12 +150,14 @@ def build_parser() -> Parser:
     p = sub.add_parser("report", parents=[common], help="regenerate docs/reproduction.md from real runs")
     p.add_argument("--quick", action="store_true", help="a tiny smoke version (does not ship checkpoints)")
     p.add_argument("--out", type=out_file, default=Path("docs/reproduction.md"))
+    p.add_argument("--render-only", action="store_true", help="re-write the report from its stored results")
     return parser
 
 
 def run_report(args: argparse.Namespace, bar: ProgressBar) -> dict:
     from . import report  # heavy (plotly, all studies): only for this command
-    return {"report": str(report.main(args.quick, args.out, ship=not args.quick).resolve())}
+    written = report.main(args.quick, args.out, ship=not args.quick, render_only=args.render_only)
+    return {"report": str(written.resolve())}
 
 
 def run_experiments(args: argparse.Namespace, bar: ProgressBar) -> dict:

@@ -7,6 +7,7 @@ table naming its command and seed, renders the charts to PNG with the same Plotl
 """
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from . import checkpoint, experiments, figures, paths, reproduce
+from .errors import UserError
 from .report_text import render
 from .reproduce import ReportPlan
 
@@ -41,14 +43,35 @@ def generate(plan: ReportPlan, out: Path, ship: bool, log: Callable[[str], None]
     if ship:
         checkpoint.save(finals[reproduce.SHIPPED_SCOPE], paths.CHECKPOINTS_DIR / paths.BUILTIN_CHECKPOINTS["paper-92"])
         checkpoint.save(paper_98, paths.CHECKPOINTS_DIR / paths.BUILTIN_CHECKPOINTS["paper-98"])
-    command = "python -m pruning_core report" + (" --quick" if plan.quick else "")
+    run = {"command": "python -m pruning_core report" + (" --quick" if plan.quick else ""),
+           "created": time.strftime("%Y-%m-%d %H:%M"), "seconds": time.time() - started}
     if not plan.quick:  # the Experiments page shows these; a smoke run must not replace them
         experiments.save_results(experiments.REPORT, {
-            "name": experiments.REPORT, "command": command, "created": time.strftime("%Y-%m-%d %H:%M"),
+            "name": experiments.REPORT, **run, "plan": dataclasses.asdict(plan),
             "sections": {k: v for k, v in sections.items() if k not in experiments.NAMES}})
+    return write(sections, dataclasses.asdict(plan), run, out, log)
+
+
+def write(sections: dict, plan: dict, run: dict, out: Path, log: Callable[[str], None]) -> Path:
     charts = render_charts(sections, out.parent / "figures", log)
-    out.write_text(render(sections, plan, command, charts, time.time() - started))
+    out.write_text(render(sections, plan, run, charts))
     return out
+
+
+def render_stored(out: Path, log: Callable[[str], None]) -> Path:
+    """Re-write the report (text and charts) from the stored results of the last full run, without running
+    anything: for changes to the report's wording or charts."""
+    stored = experiments.load_results(experiments.REPORT)
+    if stored is None:
+        raise UserError("no stored report results yet; run `python -m pruning_core report` first")
+    sections = dict(stored["sections"])
+    for name in experiments.NAMES:
+        sections[name] = experiments.load_results(name)
+    # Results stored before plans were recorded came from the default plan (ReportPlan()).
+    plan = stored.get("plan") or dataclasses.asdict(ReportPlan())
+    run = {k: stored.get(k) for k in ("command", "created", "seconds")}
+    run["rendered_by"] = "python -m pruning_core report --render-only"
+    return write(sections, plan, run, out, log)
 
 
 def render_charts(sections: dict, directory: Path, log: Callable[[str], None]) -> dict[str, str]:
@@ -82,6 +105,11 @@ def _lines(series: dict[str, tuple], x_title: str) -> go.Figure:
     return fig
 
 
-def main(quick: bool, out: str, ship: bool) -> Path:
-    plan = reproduce.QUICK if quick else ReportPlan()
-    return generate(plan, Path(out), ship, lambda line: print(line, file=sys.stderr, flush=True))
+def _log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def main(quick: bool, out: str, ship: bool, render_only: bool = False) -> Path:
+    if render_only:
+        return render_stored(Path(out), _log)
+    return generate(reproduce.QUICK if quick else ReportPlan(), Path(out), ship, _log)
