@@ -41,3 +41,6 @@ def test_quick_report_writes_every_section(tmp_path, tiny_experiments, monkeypat
                        if (paths.CHECKPOINTS_DIR / file).exists() else None
                        for name, file in paths.BUILTIN_CHECKPOINTS.items()}  # quick runs ship nothing
     assert any("moonshot" in line for line in lines)
+    rerendered = report.render_stored(tmp_path / "again.md", log=lines.append).read_text()
+    assert "--render-only" in rerendered
+    assert rerendered.split("## 1.")[1] == text.split("## 1.")[1]  # same numbers from the stored results
