@@ -244,3 +244,24 @@ def run_comparison(runs: Mapping[str, Sequence[Mapping]]) -> go.Figure:
     fig.update_xaxes(title="weights pruned (%)", range=[0, 100])
     fig.update_yaxes(title="test accuracy (%)")
     return _style(fig, 460)
+
+
+def curves(series: Mapping[str, tuple[Sequence[float], Sequence[float]]], x_title: str,
+           y_title: str = "test accuracy") -> go.Figure:
+    """Named (x, y) lines with markers: sensitivity curves, method comparisons."""
+    fig = go.Figure([go.Scatter(x=list(x), y=list(y), name=name, mode="lines+markers",
+                                line={"color": LAYER_COLORS.get(name)}) for name, (x, y) in series.items()])
+    fig.update_layout(xaxis_title=x_title, yaxis_title=y_title)
+    return _style(fig)
+
+
+def sensitivity(result: Mapping) -> go.Figure:
+    """``reproduce.layer_sensitivity``: accuracy when one layer alone is pruned, per layer."""
+    return curves({layer: (result["percents"], curve) for layer, curve in result["curves"].items()},
+                  "percent of the layer pruned (no retraining)")
+
+
+def methods(result: Mapping) -> go.Figure:
+    """``reproduce.pruning_methods``: Han's iterative pruning vs AGP vs lottery tickets, accuracy vs sparsity."""
+    return curves({name: ([100 * p["sparsity"] for p in result[name]], [p["accuracy"] for p in result[name]])
+                   for name in ("han", "agp", "lottery")}, "sparsity (%)")

@@ -13,8 +13,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import plotly.graph_objects as go
-
 from . import checkpoint, experiments, figures, paths, reproduce
 from .errors import UserError
 from .report_text import render
@@ -81,12 +79,8 @@ def render_charts(sections: dict, directory: Path, log: Callable[[str], None]) -
                                                   sections["reference"]["baseline_accuracy"]),
         "global_vs_layer": figures.scope_comparison(sections["global_vs_layer"]["runs"]),
         "width_300_vs_600": figures.width_comparison(sections["width_300_vs_600"]["runs"]),
-        "sensitivity": _lines({layer: (sections["sensitivity"]["percents"], curve)
-                               for layer, curve in sections["sensitivity"]["curves"].items()},
-                              "percent of the layer pruned (no retraining)"),
-        "methods": _lines({name: ([100 * p["sparsity"] for p in pts], [p["accuracy"] for p in pts])
-                           for name, pts in sections["methods"].items() if name != "epochs_per_step"},
-                          "sparsity (%)"),
+        "sensitivity": figures.sensitivity(sections["sensitivity"]),
+        "methods": figures.methods(sections["methods"]),
     }
     try:
         from .snapshots import save_png
@@ -95,14 +89,6 @@ def render_charts(sections: dict, directory: Path, log: Callable[[str], None]) -
     except Exception as err:  # a report without pictures is still a report
         log(f"report: charts not rendered ({type(err).__name__}: {err})")
         return {}
-
-
-def _lines(series: dict[str, tuple], x_title: str) -> go.Figure:
-    fig = go.Figure([go.Scatter(x=list(x), y=list(y), name=name, mode="lines+markers")
-                     for name, (x, y) in series.items()])
-    fig.update_layout(xaxis_title=x_title, yaxis_title="test accuracy", template="plotly_white",
-                      font_size=16, height=420)
-    return fig
 
 
 def _log(line: str) -> None:

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the pages import ui_state from the repository root
 
 import ui_state  # noqa: E402
-from pruning_core import experiments  # noqa: E402
+from pruning_core import experiments, paths  # noqa: E402
 from pruning_core.jobs import FINISHED  # noqa: E402
 from pruning_core.settings import REFERENCE_PERCENTS  # noqa: E402
 
@@ -180,8 +180,8 @@ def test_experiments_quick_rerun_fills_the_chart(app, tmp_path, monkeypatch):
     app.run()
     assert not app.exception
     assert any("Quick run of" in c.value and "percents 50, 90" in c.value for c in app.caption)
-    assert experiments.load_results("global_vs_layer")["settings"]["percents"] == [50.0, 90.0]
-    assert (tmp_path / "experiments" / "global_vs_layer.json").is_file()
+    # the quick run stays in this session: the server's stored (full) results are not replaced
+    assert not (tmp_path / "experiments" / "global_vs_layer.json").exists()
 
 
 def test_experiments_page_reads_results(app, tmp_path):
@@ -211,3 +211,16 @@ def test_progress_fraction_counts_training_calls():
                              event("batch", 200, 400)]
     assert ui_state.fraction({"spec": {"units": 2}, "events": second_call_half_done}) == 0.75
     assert ui_state.fraction({"spec": {"expected": 4, "points": [{}]}, "events": []}) == 0.25
+
+
+def test_experiments_page_shows_the_stored_reproduction(app, tmp_path):
+    app.switch_page("views/experiments.py").run()
+    assert any("No stored report yet" in i.value for i in app.info)
+    (tmp_path / "experiments").mkdir(exist_ok=True)
+    shipped = paths.EXPERIMENTS_DIR / "reproduction.json"
+    (tmp_path / "experiments" / "reproduction.json").write_text(shipped.read_text())
+    app.run()
+    assert not app.exception
+    moon = json.loads(shipped.read_text())["sections"]["moon"]
+    assert any(f"{100 * moon['accuracy']:.2f} % test accuracy at 98 % sparsity" in m.value for m in app.markdown)
+    assert len(app.dataframe) >= 2

@@ -1,5 +1,6 @@
-"""Experiments: global vs layer-wise pruning, and 300 vs 600 hidden units, from precomputed JSON results
-(``python -m pruning_core experiments``) or a quick re-run in the background."""
+"""Experiments: global vs layer-wise pruning and 300 vs 600 hidden units (precomputed by
+``python -m pruning_core experiments``, or a quick re-run in the background that only this session sees), and
+the reproduction of the reference and of Han et al. (stored by ``python -m pruning_core report``)."""
 import streamlit as st
 
 import ui_state
@@ -38,12 +39,9 @@ def start(name: str) -> None:
             points.append(point)
             job.run_record.log({"kind": "point", **point})
 
-        data = experiments.run_experiment(name, True, [job.report], job.should_stop, on_point=on_point)
-        spec["session"][f"experiment:{name}"] = data
-        try:
-            experiments.save_results(name, data)
-        except OSError:  # a read-only install still shows this session its results
-            pass
+        # Kept in the session only: one student's quick run must not replace the class's 3-seed results.
+        spec["session"][f"experiment:{name}"] = experiments.run_experiment(
+            name, True, [job.report], job.should_stop, on_point=on_point)
 
     ui_state.submit("experiment", spec, work, {"experiment": name, "quick": True})
 
@@ -57,8 +55,8 @@ def live(snap: dict, job: Job) -> None:
 
 
 st.title("Experiments")
-st.caption("Two questions from the paper, answered with precomputed runs; a quick re-run (1 seed, few "
-           "percents) takes about a minute and replaces the stored results.")
+st.caption("Two questions from the reference, answered with precomputed runs; a quick re-run (1 seed, few "
+           "percents) takes about a minute and shows its results in your browser session only.")
 busy = ui_state.busy()
 for name, (title, caption, draw, keys) in ABOUT.items():
     st.subheader(title)
@@ -84,3 +82,52 @@ for name, (title, caption, draw, keys) in ABOUT.items():
         else:
             st.rerun()
 ui_state.poll("experiments", live, ("experiment",))
+
+
+def percent_rows(rows: list[dict], keys: dict[str, str]) -> list[dict]:
+    """Report rows with accuracies as percentages, under readable column names."""
+    return [{title: round(100 * row[key], 2) if "accuracy" in key else row[key] for key, title in keys.items()}
+            for row in rows]
+
+
+def reproduction(stored: dict) -> None:
+    """The reproduction report's results (no computation here: the stored sections, drawn)."""
+    s = stored["sections"]
+    st.caption(f"From `{stored['command']}` ({stored['created']}); the full write-up is docs/reproduction.md.")
+    paper_rows = [{"threshold": scope, "test error (%)": round(100 * (1 - r["accuracy"]), 2),
+                   **{f"kept {k} (%)": round(100 * v["nonzero"] / v["total"], 1)
+                      for k, v in r["storage"]["layers"].items()},
+                   "compression": f"{r['storage']['compression']:.1f}x"} for scope, r in s["paper"]["scopes"].items()]
+    st.markdown("**Han et al.'s point, 92 % pruned** (paper: 1.59 % error; kept fc1 8 %, fc2 9 %, fc3 26 %)")
+    st.dataframe(paper_rows, hide_index=True)
+    moon = s["moon"]
+    st.markdown(f"**The moonshot:** {100 * moon['accuracy']:.2f} % test accuracy at 98 % sparsity (50x), shipped "
+                f"as `paper-98`; dead-neuron removal shrinks it to {moon['shrink']['after']['fc1']}-"
+                f"{moon['shrink']['after']['fc2']} hidden units.")
+    left, right = st.columns(2)
+    with left:
+        ui_state.chart(figures.sensitivity(s["sensitivity"]), "Each layer pruned alone, no retraining: the small "
+                       "output layer fc3 breaks first.", "report-sensitivity")
+    with right:
+        ui_state.chart(figures.methods(s["methods"]), "Han's iterative pruning vs a gradual (AGP) schedule vs "
+                       "lottery-ticket rewinding, same retraining per step.", "report-methods")
+    st.markdown("**L1 vs L2 regularisation** (one-shot prune from each dense model, then retraining)")
+    st.dataframe([{"regulariser": name, **row} for name, points in s["regularisation"]["points"].items()
+                  for row in percent_rows(points, {"percent": "percent", "accuracy_after_prune": "after prune (%)",
+                                                   "accuracy_after_retrain": "after retrain (%)"})], hide_index=True)
+    lenet5 = s["lenet5"]
+    st.markdown(f"**LeNet-5**, same engine: dense error {100 * (1 - lenet5['dense_accuracy']):.2f} %, "
+                f"{lenet5['rows'][-1]['percent']:g} % pruned {100 * (1 - lenet5['accuracy']):.2f} % "
+                "(Han et al.: 0.80 % -> 0.77 % at 12x).")
+
+
+st.subheader("Reproducing the reference and Han et al.")
+try:
+    stored_report = experiments.load_results(experiments.REPORT)
+except UserError as err:
+    st.error(str(err))
+else:
+    if stored_report is None:
+        st.info("No stored report yet - run `python -m pruning_core report` on the server (about 25 minutes).")
+    else:
+        reproduction(stored_report)
