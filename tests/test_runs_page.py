@@ -46,9 +46,10 @@ def test_compare_two_runs_and_delete_only_your_own(app):
     stranger.set_status(runs.DONE)
     open_runs(app)
     assert list(app.dataframe[0].value["yours"]) == [False, True, True]
-    assert app.button(key="run-delete").disabled  # the newest run is the classmate's
     newest, *mine = [r.id for r in runs.all_runs()]
-    assert newest == stranger.id
+    assert newest == stranger.id and app.selectbox(key="run").value == mine[0]  # your latest run opens first
+    app.selectbox(key="run").set_value(stranger.id).run()
+    assert app.button(key="run-delete").disabled  # not yours
     app.selectbox(key="run").set_value(mine[0]).run()
     app.selectbox(key="run-compare").set_value(mine[1]).run()
     assert not app.exception and len(charts(app)) == 3

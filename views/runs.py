@@ -104,7 +104,8 @@ st.dataframe([{"started": when(i["created"]), "run": i["title"], "status": f"{ST
                f"{i['status']}", "steps": i["steps"], "MB": i["megabytes"], "yours": i["owner"] == me,
                "reason": i["reason"]} for i in infos], hide_index=True, key="runs-table")
 by_id = {i["id"]: i for i in infos}
-chosen_id = st.selectbox("Open a run", list(by_id), key="run", format_func=lambda i: label(by_id[i]))
+yours = next((n for n, i in enumerate(infos) if i["owner"] == me), 0)  # your latest run first, else the newest
+chosen_id = st.selectbox("Open a run", list(by_id), index=yours, key="run", format_func=lambda i: label(by_id[i]))
 try:
     chosen = runs.get(chosen_id)
     details(chosen, by_id[chosen_id], by_id[chosen_id]["owner"] == me)

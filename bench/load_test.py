@@ -1,0 +1,176 @@
+"""Classroom load test: N students (default 20) open the same Prune Lab server and all press Run at once.
+
+``.venv/bin/python -m bench.load_test [--sessions 20] [--epochs 1] [--timeout 1800]``
+
+Starts ``streamlit run app.py`` on a free 127.0.0.1 port with a temporary runs directory, opens N Playwright
+contexts (separate cookie jars: N independent browser sessions) in one Debian Chromium - after one warm-up
+visit, as when the teacher opens the lab first (it loads MNIST and the baselines) - and in each: loads the
+Prune page, waits for all N to be there, presses "Prune + retrain" (90 %, the default; ``--epochs`` retraining
+epochs), visits the Train page and comes back while waiting in line, waits for its job to finish, and opens
+the Runs page. Page response = time from an interaction (navigation or click) to the UI showing its result.
+Reports completed / lost (runs on disk not "done"), p50/p95/max page response, server peak RSS (VmHWM from
+/proc) and the wall time, as a markdown table and one JSON line. Always stops the server; loopback only.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.timing import machine
+from pruning_core import runs
+from tests.live import CHROMIUM_ARGS, CHROMIUM, Server
+
+CARD_DONE = "90.0 %"
+STEP_TIMEOUT_MS = 120_000  # one interaction; far above the goal, so a slow answer is measured, not fatal
+
+
+async def timed(samples: list[tuple[str, float]], name: str, action, shown) -> None:
+    """Run ``action`` then wait for ``shown``; record the seconds between."""
+    start = time.perf_counter()
+    try:
+        await action()
+        await shown.wait_for(timeout=STEP_TIMEOUT_MS)
+    except Exception as err:
+        raise RuntimeError(f"{name}: {type(err).__name__}: {str(err).splitlines()[0]}") from None
+    samples.append((name, time.perf_counter() - start))
+
+
+async def card(page) -> str:
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stMetric"]', has_text="Weights pruned")
+    return await box.locator('[data-testid="stMetricValue"]').first.inner_text() if await box.count() else ""
+
+
+async def student(browser, url: str, epochs: int, everyone_here: asyncio.Barrier, deadline: float,
+                  result: dict) -> None:
+    context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    page = await context.new_page()
+    samples: list[tuple[str, float]] = result.setdefault("samples", [])
+    try:
+        run_button = page.get_by_role("button", name="Prune + retrain")
+        await timed(samples, "open Prune page", lambda: page.goto(url), run_button)
+        if epochs != 1:  # 1 is the page's default
+            await page.get_by_label("Retrain epochs").fill(str(epochs))
+            await page.get_by_label("Retrain epochs").press("Tab")
+            await page.wait_for_timeout(2000)  # the rerun that takes the new value
+        await everyone_here.wait()
+        await timed(samples, "press Run -> queued/running panel", run_button.click,
+                    page.get_by_role("button", name="Cancel"))
+        result["pressed"] = True
+        await timed(samples, "open Train page while queued", page.get_by_role("link", name="Train / load").click,
+                    page.get_by_role("heading", name="Train or load a model"))
+        await timed(samples, "back to Prune page", page.get_by_role("link", name="Prune & retrain").click,
+                    run_button)
+        while await card(page) != CARD_DONE:
+            if time.time() > deadline:
+                raise TimeoutError("job did not finish before the load test's deadline")
+            await asyncio.sleep(0.5)
+        result["done"] = time.time()
+        await timed(samples, "open Runs page", page.get_by_role("link", name="Runs").click,
+                    page.locator('[data-testid="stMarkdownContainer"]', has_text="✅ done").first)
+    except Exception as err:  # one student's failure is a measured outcome, not the end of the test
+        result["error"] = f"{type(err).__name__}: {str(err).splitlines()[0]}"
+    finally:
+        await context.close()
+
+
+async def warm_up(browser, url: str) -> None:
+    """The teacher opens the lab before the class does: the first visit loads MNIST and the baselines."""
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(url)
+    await page.get_by_role("button", name="Prune + retrain").wait_for(timeout=STEP_TIMEOUT_MS)
+    await context.close()
+
+
+async def rss_sampler(server: Server, peaks: list[float], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        peaks.append(server.peak_rss_mb()[1])
+        await asyncio.sleep(0.5)
+
+
+async def drive(server: Server, sessions: int, epochs: int, timeout: float) -> dict:
+    from playwright.async_api import async_playwright
+
+    url = server.start()
+    started = time.time()
+    results = [{} for _ in range(sessions)]
+    current, stop = [], asyncio.Event()
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        sampler = asyncio.create_task(rss_sampler(server, current, stop))
+        await warm_up(browser, url)
+        barrier = asyncio.Barrier(sessions)
+        try:
+            await asyncio.wait_for(asyncio.gather(*(student(browser, url, epochs, barrier, started + timeout, r)
+                                                    for r in results)), timeout + 60)
+        finally:
+            stop.set()
+            await sampler
+            await browser.close()
+    peak, _ = server.peak_rss_mb()
+    return {"results": results, "wall_s": time.time() - started, "peak_rss_mb": peak,
+            "max_sampled_rss_mb": max(current, default=0.0)}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+def summarize(outcome: dict, sessions: int, epochs: int) -> dict:
+    results = outcome["results"]
+    on_disk = [run.summary() for run in runs.all_runs()]
+    times = [t for r in results for _, t in r.get("samples", [])]
+    by_kind: dict[str, list[float]] = {}
+    for r in results:
+        for name, t in r.get("samples", []):
+            by_kind.setdefault(name, []).append(t)
+    return {
+        "sessions": sessions, "retrain_epochs": epochs,
+        "completed": sum("done" in r and "error" not in r for r in results),
+        "runs_on_disk": len(on_disk), "runs_done": sum(i["status"] == "done" for i in on_disk),
+        "lost": sum(1 for r in results if r.get("pressed")) - sum(i["status"] == "done" for i in on_disk),
+        "errors": sorted({r["error"] for r in results if "error" in r}),
+        "p50_s": statistics.median(times) if times else float("nan"), "p95_s": percentile(times, 0.95),
+        "max_s": max(times, default=float("nan")),
+        "p95_by_interaction_s": {k: round(percentile(v, 0.95), 2) for k, v in by_kind.items()},
+        "peak_rss_mb": round(outcome["peak_rss_mb"], 1), "wall_s": round(outcome["wall_s"], 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.load_test", description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=1, help="retraining epochs per job (the page's default: 1)")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds for the whole test")
+    args = parser.parse_args(argv)
+    if not Path(CHROMIUM).exists():
+        parser.error(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with tempfile.TemporaryDirectory(prefix="prune-lab-load-") as tmp:
+        os.environ["PRUNE_LAB_RUNS"] = str(Path(tmp) / "runs")  # the server's runs, read back by summarize
+        server = Server(Path(tmp) / "runs", Path(tmp) / "streamlit.log")
+        try:
+            outcome = asyncio.run(drive(server, args.sessions, args.epochs, args.timeout))
+        finally:
+            server.stop()
+        figures = summarize(outcome, args.sessions, args.epochs)
+    print(f"command: python -m bench.load_test {' '.join(sys.argv[1:] if argv is None else argv)}".rstrip())
+    print(f"machine: {machine()}; date: {time.strftime('%Y-%m-%d %H:%M')}\n")
+    print("| sessions | completed | lost | p50 response | p95 response | max response | server peak RSS | wall |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(f"| {figures['sessions']} | {figures['completed']}/{figures['sessions']} | {figures['lost']} | "
+          f"{figures['p50_s']:.2f} s | {figures['p95_s']:.2f} s | {figures['max_s']:.2f} s | "
+          f"{figures['peak_rss_mb']:.0f} MB | {figures['wall_s']:.0f} s |")
+    print("\n" + json.dumps(figures))
+    return 0 if figures["completed"] == args.sessions and figures["lost"] == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
