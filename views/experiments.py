@@ -94,6 +94,10 @@ def reproduction(stored: dict) -> None:
     """The reproduction report's results (no computation here: the stored sections, drawn)."""
     s = stored["sections"]
     st.caption(f"From `{stored['command']}` ({stored['created']}); the full write-up is docs/reproduction.md.")
+    reference = s["reference"]
+    ui_state.chart(figures.accuracy_vs_sparsity(reference["rows"], reference["baseline_accuracy"]),
+                   "The reference's schedule on the seed baseline, 20 retraining epochs per step: accuracy right "
+                   "after each prune and after retraining (thresholds: docs/reproduction.md).", "report-reference")
     paper_rows = [{"threshold": scope, "test error (%)": round(100 * (1 - r["accuracy"]), 2),
                    **{f"kept {k} (%)": round(100 * v["nonzero"] / v["total"], 1)
                       for k, v in r["storage"]["layers"].items()},
@@ -115,6 +119,10 @@ def reproduction(stored: dict) -> None:
     st.dataframe([{"regulariser": name, **row} for name, points in s["regularisation"]["points"].items()
                   for row in percent_rows(points, {"percent": "percent", "accuracy_after_prune": "after prune (%)",
                                                    "accuracy_after_retrain": "after retrain (%)"})], hide_index=True)
+    store, timing = moon["storage"], s["timing"]["seconds"]
+    st.markdown(f"**Storage of `paper-98`:** dense {store['dense_bytes']:,} B, CSR {store['csr_bytes']:,} B, "
+                f"relative 5-bit index {store['relative_index_bytes']:,} B. **One forward pass of 1,000 images:** "
+                + ", ".join(f"{kind} {1e3 * timing['1000'][kind]:.2f} ms" for kind in ("dense", "csr", "shrunk")))
     lenet5 = s["lenet5"]
     st.markdown(f"**LeNet-5**, same engine: dense error {100 * (1 - lenet5['dense_accuracy']):.2f} %, "
                 f"{lenet5['rows'][-1]['percent']:g} % pruned {100 * (1 - lenet5['accuracy']):.2f} % "
