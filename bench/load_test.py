@@ -89,34 +89,35 @@ async def warm_up(browser, url: str) -> None:
     await context.close()
 
 
-async def rss_sampler(server: Server, peaks: list[float], stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        peaks.append(server.peak_rss_mb()[1])
-        await asyncio.sleep(0.5)
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU seconds used so far by one process (all its threads), or by the whole machine when pid is None."""
+    if pid is None:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        return (sum(map(int, fields)) - int(fields[3]) - int(fields[4])) / os.sysconf("SC_CLK_TCK")  # not idle
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def drive(server: Server, sessions: int, epochs: int, timeout: float) -> dict:
     from playwright.async_api import async_playwright
 
     url = server.start()
-    started = time.time()
     results = [{} for _ in range(sessions)]
-    current, stop = [], asyncio.Event()
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        sampler = asyncio.create_task(rss_sampler(server, current, stop))
         await warm_up(browser, url)
         barrier = asyncio.Barrier(sessions)
+        started, cpu_at_start = time.time(), (cpu_seconds(server.proc.pid), cpu_seconds())
         try:
             await asyncio.wait_for(asyncio.gather(*(student(browser, url, epochs, barrier, started + timeout, r)
                                                     for r in results)), timeout + 60)
         finally:
-            stop.set()
-            await sampler
             await browser.close()
+    wall = time.time() - started
     peak, _ = server.peak_rss_mb()
-    return {"results": results, "wall_s": time.time() - started, "peak_rss_mb": peak,
-            "max_sampled_rss_mb": max(current, default=0.0)}
+    return {"results": results, "wall_s": wall, "peak_rss_mb": peak,
+            "server_cores": (cpu_seconds(server.proc.pid) - cpu_at_start[0]) / wall,
+            "machine_cores": (cpu_seconds() - cpu_at_start[1]) / wall}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -142,6 +143,8 @@ def summarize(outcome: dict, sessions: int, epochs: int) -> dict:
         "max_s": max(times, default=float("nan")),
         "p95_by_interaction_s": {k: round(percentile(v, 0.95), 2) for k, v in by_kind.items()},
         "peak_rss_mb": round(outcome["peak_rss_mb"], 1), "wall_s": round(outcome["wall_s"], 1),
+        # How busy the 2 cores were: the server's share, and everything (server, Chromium, other users' jobs).
+        "server_cores": round(outcome["server_cores"], 2), "machine_cores": round(outcome["machine_cores"], 2),
     }
 
 

@@ -109,7 +109,8 @@ def history_section(ckpt) -> None:
         writer.writerows(rows)
         downloads.download_button("Step table (CSV)", buffer.getvalue(), "prune-steps.csv", "text/csv",
                                   on_click="ignore")
-    downloads.download_button("Current checkpoint (.pt)", checkpoint.to_bytes(ckpt),
+    # A callable: the 1.3 MB file is only made when someone clicks, not on every run of the page.
+    downloads.download_button("Current checkpoint (.pt)", lambda: checkpoint.to_bytes(ckpt),
                               f"prune-lab-{ui_state.card(ckpt)['sparsity']:.0f}pct.pt", "application/octet-stream",
                               on_click="ignore")
 
