@@ -142,7 +142,7 @@ def create(kind: str, title: str, settings: dict, owner: str = "") -> Run:
         run_id = f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}-{int(now % 1 * 1e6):06d}-{secrets.token_hex(2)}"
         staging = Path(tempfile.mkdtemp(dir=root, prefix=".new-"))
         _write_json(staging / "config.json", {"kind": kind, "title": title, "settings": settings, "owner": owner,
-                                              "created": time.time()})
+                                              "created": now})
         Run(staging).set_status(QUEUED)
         os.chmod(staging, 0o755)  # mkdtemp makes it private; runs are ordinary files of the server's user
         os.rename(staging, root / run_id)

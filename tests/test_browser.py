@@ -114,7 +114,7 @@ def test_prune_in_browser(server):
                     wait_charts(page, 4)
                 elif name == "Runs":  # the job above, saved as a run: its row, its two charts
                     wait_charts(page, 2)
-                    assert page.locator('[data-testid="stMarkdownContainer"]', has_text="✅ done").count() >= 1
+                    assert page.locator('[data-testid="stMarkdownContainer"]', has_text="done: Prune to 90 %").count() >= 1
                 else:
                     page.wait_for_timeout(2000)
                 assert page.locator('[data-testid="stException"]').count() == 0, name

@@ -11,8 +11,9 @@ from pruning_core.errors import UserError
 from pruning_core.jobs import MAX_WAITING
 
 PROGRESS_KINDS = ("pruned", "batch", "epoch")
-STATUS_ICONS = {"queued": "⏳", "running": "▶️", "done": "✅", "failed": "❌", "cancelled": "⏹️",
-                "interrupted": "⚠️"}
+# Colours, not emoji: a classroom PC may have no emoji font (Chromium then draws empty boxes).
+STATUS_COLOURS = {"queued": "violet", "running": "blue", "done": "green", "failed": "red", "cancelled": "gray",
+                  "interrupted": "orange"}
 
 
 def when(created: float) -> str:
@@ -36,7 +37,7 @@ def step_label(event: dict) -> str:
 
 def details(run: runs.Run, info: dict, mine: bool) -> None:
     """One run: status and reason, its charts, continue from a step, delete."""
-    message = f"**{STATUS_ICONS.get(info['status'], '')} {info['status']}**: {info['title']}, started " \
+    message = f"**:{STATUS_COLOURS.get(info['status'], 'gray')}[{info['status']}]**: {info['title']}, started " \
               f"{when(info['created'])}, {info['steps']} step(s) saved, {info['megabytes']:.1f} MB."
     st.markdown(message)
     if info["reason"]:
@@ -100,9 +101,9 @@ me = ui_state.owner()
 if not infos:
     st.info("No runs yet: start one on the Prune & retrain or Train / load page.")
     st.stop()
-st.dataframe([{"started": when(i["created"]), "run": i["title"], "status": f"{STATUS_ICONS.get(i['status'], '')} "
-               f"{i['status']}", "steps": i["steps"], "MB": i["megabytes"], "yours": i["owner"] == me,
-               "reason": i["reason"]} for i in infos], hide_index=True, key="runs-table")
+st.dataframe([{"started": when(i["created"]), "run": i["title"], "status": i["status"], "steps": i["steps"],
+               "MB": i["megabytes"], "yours": i["owner"] == me, "reason": i["reason"]} for i in infos],
+             hide_index=True, key="runs-table")
 by_id = {i["id"]: i for i in infos}
 yours = next((n for n, i in enumerate(infos) if i["owner"] == me), 0)  # your latest run first, else the newest
 chosen_id = st.selectbox("Open a run", list(by_id), index=yours, key="run", format_func=lambda i: label(by_id[i]))
