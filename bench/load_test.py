@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
         figures = summarize(outcome, args.sessions, args.epochs)
     print(f"command: python -m bench.load_test {' '.join(sys.argv[1:] if argv is None else argv)}".rstrip())
-    print(f"machine: {machine()}; date: {time.strftime('%Y-%m-%d %H:%M')}\n")
+    print(f"machine: {machine()}\n")
     print("| sessions | completed | lost | p50 response | p95 response | max response | server peak RSS | wall |")
     print("|---|---|---|---|---|---|---|---|")
     print(f"| {figures['sessions']} | {figures['completed']}/{figures['sessions']} | {figures['lost']} | "

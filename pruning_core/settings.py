@@ -70,7 +70,8 @@ class ModelSettings:
         check_float("dropout", self.dropout, 0.0, 1.0, high_inclusive=False)
         if self.arch not in ARCHITECTURES:
             raise UserError(f"unknown architecture {self.arch!r}; choose one of {', '.join(ARCHITECTURES)}")
-        if len(self.hidden) != 2 or any(int(h) != h or not 1 <= h <= 4096 for h in self.hidden):
+        if len(self.hidden) != 2 or any(not isinstance(h, (int, float)) or not math.isfinite(h) or int(h) != h
+                                        or not 1 <= h <= 4096 for h in self.hidden):  # NaN/inf: int() raises
             raise UserError(f"hidden sizes must be two integers in 1..4096, got {list(self.hidden)}")
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
 

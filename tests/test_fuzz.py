@@ -105,6 +105,16 @@ def test_any_uploaded_bytes_load_or_give_a_reason(data):
         assert loaded.masks.sparsity() == 0.0
 
 
+@pytest.mark.parametrize("hidden", [[float("nan"), 100], [float("inf"), 100], ["300", 100], [300]])
+def test_an_upload_with_a_malformed_width_is_refused(hidden):  # NaN once escaped as a plain ValueError
+    raw = checkpoint.load("baseline").to_dict()
+    raw["config"]["hidden"] = hidden
+    buffer = io.BytesIO()
+    torch.save(raw, buffer)
+    with pytest.raises(UserError, match="hidden sizes"):
+        checkpoint.from_bytes(buffer.getvalue())
+
+
 def test_pickled_code_in_an_upload_is_refused():
     buffer = io.BytesIO()
     torch.save({"format": checkpoint.FORMAT, "payload": os.system}, buffer)
