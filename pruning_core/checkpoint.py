@@ -10,8 +10,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import io
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import paths
+from . import atomic, paths
 from .errors import UserError
 from .masks import Masks
 from .models import make_model
@@ -81,15 +79,7 @@ def save(checkpoint: Checkpoint, path: str | Path) -> Path:
         raise UserError(f"output {target} is a directory; give a file name such as {target}/model.pt")
     if not target.parent.is_dir():
         raise UserError(f"output directory {target.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(to_bytes(checkpoint))
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; a checkpoint is an ordinary shareable file
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic.write_bytes(target, to_bytes(checkpoint))
     return target.resolve()
 
 

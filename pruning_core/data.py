@@ -10,16 +10,13 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torchvision.datasets import MNIST
 
-from . import paths
+from . import atomic, paths
 from .errors import UserError
 from .settings import MNIST_MEAN, MNIST_STD
 
@@ -91,14 +88,11 @@ def prepare_embedded(source_dir: Path = paths.MNIST_ASSETS_DIR, cache: Path | No
         target = raw / name
         if target.is_file() and sha256_of(target) == idx_sum:
             continue
-        # Decompress next to the target, then rename: a crash never leaves a half-written file behind.
-        fd, tmp = tempfile.mkstemp(dir=raw, prefix=f".{name}.")
-        with os.fdopen(fd, "wb") as out, gzip.open(gz, "rb") as src:
-            shutil.copyfileobj(src, out)
-        if sha256_of(Path(tmp)) != idx_sum:
-            os.unlink(tmp)
+        with gzip.open(gz, "rb") as src:
+            raw_bytes = src.read()
+        if hashlib.sha256(raw_bytes).hexdigest() != idx_sum:
             raise UserError(f"MNIST file {gz} decompresses to unexpected bytes; restore it from the repository")
-        os.replace(tmp, target)
+        atomic.write_bytes(target, raw_bytes)  # a crash never leaves a half-written file behind
     return root
 
 

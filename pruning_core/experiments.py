@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import analyze, checkpoint, lab, paths
+from . import analyze, atomic, checkpoint, lab, paths
 from .data import Split, load_mnist
 from .errors import UserError
 from .settings import REFERENCE_PERCENTS, ModelSettings, preset
@@ -140,13 +139,7 @@ def save_results(name: str, data: dict) -> Path:
         _settings(name, data.get("quick", True))
     directory = results_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=1)
-    os.chmod(tmp, 0o644)
-    target = directory / f"{name}.json"
-    os.replace(tmp, target)
-    return target
+    return atomic.write_json(directory / f"{name}.json", data, indent=1)
 
 
 def load_results(name: str) -> dict | None:

@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import checkpoint, lab, paths
+from . import atomic, checkpoint, lab, paths
 from .checkpoint import Checkpoint
 from .errors import UserError
 
@@ -252,13 +252,4 @@ def _read_json(path: Path) -> dict | None:
 
 
 def _write_json(path: Path, value: dict) -> None:
-    """Write then rename: a reader (or a crash) sees the old file or the new one, never half of one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(value, f, default=float)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic.write_json(path, value)

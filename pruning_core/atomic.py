@@ -1,0 +1,28 @@
+"""Atomic file writes: a temp file in the target's directory, then ``os.replace``.
+
+A reader, or a crash at any moment, sees the old file or the new one - never half of one. Checkpoints, run
+records, stored results and the decompressed dataset are all written through here.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; these are ordinary shareable files
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(path: Path, value: object, indent: int | None = None) -> Path:
+    return write_bytes(path, json.dumps(value, default=float, indent=indent).encode("utf-8"))
