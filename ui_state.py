@@ -24,7 +24,7 @@ from typing import Any
 
 import streamlit as st
 
-from pruning_core import checkpoint, lab, paths, runs
+from pruning_core import checkpoint, lab, paths, runs, train
 from pruning_core.checkpoint import Checkpoint
 from pruning_core.data import Mnist, load_mnist
 from pruning_core.errors import UserError
@@ -38,6 +38,7 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{16}")
 @st.cache_resource(show_spinner=False)
 def job_queue() -> JobQueue:
     runs.recover()  # before this process queues anything: whatever is still "running" on disk is not
+    train.use_threads(train.server_threads())  # the server's CPUs are shared with page runs
     return JobQueue(workers=default_workers(len(os.sched_getaffinity(0))))
 
 

@@ -3,8 +3,8 @@
 * reference - ``torchvision.datasets.MNIST`` with ``ToTensor()`` + ``Normalize`` per sample and
   ``DataLoader(batch_size=128, shuffle=True, num_workers=0)``, the blog's plain SGD step. To keep the run
   short it times the first ``REFERENCE_BATCHES`` batches and scales to a full epoch (469 batches).
-* engine - ``pruning_core.train.train`` for one epoch (no evaluation), at ``train.THREADS`` threads and,
-  for comparison, at one thread per CPU (torch's default).
+* engine - ``pruning_core.train.train`` for one epoch (no evaluation), at ``train.THREADS`` threads (all
+  CPUs, the CLI's setting) and at ``train.server_threads()`` (the dashboard server's setting).
 * floor - only the eight matmuls an epoch cannot avoid (3 forward, 3 weight gradients, 2 input gradients;
   the images need none), batch by batch into preallocated outputs: the machine's sgemm speed at exactly
   these shapes, measured at both thread counts; the faster one is the floor.
@@ -105,7 +105,7 @@ def evaluate_case() -> Case:
 
 def main(repeats: int) -> None:
     """Print the epoch table, the ratios and the goals."""
-    counts = sorted({engine.THREADS, CPUS})
+    counts = sorted({engine.server_threads(), engine.THREADS, CPUS})  # the server's count and the CLI's
     # The reference as written runs at torch's default thread count; a second copy gets the engine's count,
     # so the speed-up is also shown with the thread choice taken out of it.
     as_written = f"reference as written ({torch.get_num_threads()} threads, {REFERENCE_BATCHES} batches x 469/{REFERENCE_BATCHES})"
@@ -129,7 +129,8 @@ def main(repeats: int) -> None:
           f"issue's 90 GFLOP convention would put the floor at {ISSUE_EPOCH_FLOP / gflops / 1e9:.3f} s)")
     for n in counts:
         print(f"engine at {n} thread(s) / engine at {engine.THREADS}: "
-              f"{med[f'engine epoch, {n} thread(s)'] / ours:.2f}x")
+              f"{med[f'engine epoch, {n} thread(s)'] / ours:.2f}x; engine / sgemm floor at {n} thread(s): "
+              f"{med[f'engine epoch, {n} thread(s)'] / med[f'sgemm floor epoch, {n} thread(s)']:.2f}x")
     print()
     per_step_ms = (ours - floor) / len(range(0, len(load_mnist("cpu").train), RECIPE.batch_size)) * 1e3
     print(goals_table([

@@ -23,10 +23,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from . import runs
+from . import runs, train
 from .checkpoint import Checkpoint
 from .errors import UserError
-from .train import THREADS, Cancelled, Progress
+from .train import Cancelled, Progress
 from .runs import CANCELLED, DONE, FAILED, QUEUED, RUNNING
 
 FINISHED = (DONE, FAILED, CANCELLED)
@@ -36,9 +36,9 @@ WATCHDOG_SECONDS = 0.5
 
 
 def default_workers(cpus: int) -> int:
-    """Jobs at once: each trains on THREADS intra-op threads and one CPU stays free for the web server, as
-    ``train.THREADS`` was measured to need (bench/epoch.py); on 2 cores that is one job at a time."""
-    return max(1, (cpus - 1) // THREADS)
+    """Jobs at once: each trains on ``train.THREADS`` intra-op threads (a server sets ``server_threads()``) and
+    one CPU stays free for the web server (bench/epoch.py); on 2 cores that is one job at a time."""
+    return max(1, (cpus - 1) // train.THREADS)
 
 
 class Job:

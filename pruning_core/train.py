@@ -10,9 +10,10 @@ Masks stay applied with one fused multiply per step: gradients of pruned weights
 A pruned weight starts at exactly 0.0, so SGD's update of it (momentum buffer, weight decay and gradient all
 0.0) is exactly 0.0 and it stays 0.0 without multiplying the weights again.
 
-Training and evaluation run on ``THREADS`` intra-op threads (one fewer than the CPUs, at least one);
-``bench/epoch.py`` measures why, side by side with one thread per CPU. The count is fixed, not adaptive,
-because a different count changes the floating-point summation order and so the exact bits of the result.
+Training and evaluation run on ``THREADS`` intra-op threads: every CPU for the CLI and library use, one fewer
+in the dashboard's server (``use_threads(server_threads())``), which shares the CPUs with its web traffic;
+``bench/epoch.py`` measures both side by side. The count is fixed per process, not adaptive, because a
+different count changes the floating-point summation order and so the exact bits of the result.
 
 Progress goes to callbacks (the CLI's progress bar, the dashboard's run record); ``should_stop`` is polled at
 every batch boundary so a cancel takes effect within one step.
@@ -37,10 +38,22 @@ from .settings import TrainSettings
 
 EVAL_BATCH = 10_000
 REPORT_EVERY = 50  # batches between "batch" progress events (live curves without flooding the listener)
-# Two OpenMP threads on a 2-CPU machine that is also running the dashboard (or anything else) wait for each
-# other at every matmul and an epoch becomes 5-15x slower; one spare CPU keeps training at full speed.
-THREADS = max(1, len(os.sched_getaffinity(0)) - 1) if hasattr(os, "sched_getaffinity") \
-    else max(1, (os.cpu_count() or 1) - 1)
+CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+# All CPUs: on a quiet 2-CPU machine 2 threads train 1.6x faster than 1 (bench/epoch.py).
+THREADS = CPUS
+
+
+def server_threads() -> int:
+    """Threads for a server's jobs: OpenMP threads that share their CPUs with other busy work (the web server,
+    students' page runs) wait for each other at every matmul and an epoch became 5-15x slower (measured on 2
+    CPUs); one CPU left free keeps training at full speed."""
+    return max(1, CPUS - 1)
+
+
+def use_threads(count: int) -> None:
+    """Set the intra-op threads every later training and evaluation in this process uses."""
+    global THREADS
+    THREADS = max(1, int(count))
 
 
 @dataclass(frozen=True)
