@@ -1,6 +1,9 @@
 """Classroom load test: N students (default 20) open the same Prune Lab server and all press Run at once.
 
-``.venv/bin/python -m bench.load_test [--sessions 20] [--epochs 1] [--timeout 1800]``
+``.venv/bin/python -m bench.load_test [--sessions 20] [--epochs 1] [--timeout 1800] [--clients browser|websocket]``
+
+With ``--clients websocket`` the students are light protocol clients (bench/ws_client.py) that time the server
+alone; the default drives Chromium tabs as described below.
 
 Starts ``streamlit run app.py`` on a free 127.0.0.1 port with a temporary runs directory, opens N Playwright
 contexts (separate cookie jars: N independent browser sessions) in one Debian Chromium - after one warm-up
@@ -23,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import ws_client
 from bench.timing import machine
 from pruning_core import runs
 from tests.live import CHROMIUM_ARGS, CHROMIUM, Server
@@ -98,6 +102,30 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def drive_light(server: Server, sessions: int, timeout: float) -> dict:
+    """The same class with light websocket clients (bench/ws_client.py) instead of Chromium tabs."""
+    url = server.start()
+    results = [{} for _ in range(sessions)]
+    warm = ws_client.Client()  # the teacher's first visit loads MNIST and the baselines
+    await warm.connect(url)
+    await warm.rerun()
+    await warm.close()
+    barrier = asyncio.Barrier(sessions)
+    started, cpu_at_start = time.time(), (cpu_seconds(server.proc.pid), cpu_seconds())
+    await asyncio.wait_for(asyncio.gather(*(ws_client.student(url, barrier, started + timeout, r) for r in results)),
+                           timeout + 60)
+    return finish(server, results, started, cpu_at_start)
+
+
+def finish(server: Server, results: list[dict], started: float, cpu_at_start: tuple[float, float]) -> dict:
+    """What the run measured: the students' results, wall time, server peak RSS and CPU use."""
+    wall = time.time() - started
+    peak, _ = server.peak_rss_mb()
+    return {"results": results, "wall_s": wall, "peak_rss_mb": peak,
+            "server_cores": (cpu_seconds(server.proc.pid) - cpu_at_start[0]) / wall,
+            "machine_cores": (cpu_seconds() - cpu_at_start[1]) / wall}
+
+
 async def drive(server: Server, sessions: int, epochs: int, timeout: float) -> dict:
     from playwright.async_api import async_playwright
 
@@ -113,11 +141,7 @@ async def drive(server: Server, sessions: int, epochs: int, timeout: float) -> d
                                                     for r in results)), timeout + 60)
         finally:
             await browser.close()
-    wall = time.time() - started
-    peak, _ = server.peak_rss_mb()
-    return {"results": results, "wall_s": wall, "peak_rss_mb": peak,
-            "server_cores": (cpu_seconds(server.proc.pid) - cpu_at_start[0]) / wall,
-            "machine_cores": (cpu_seconds() - cpu_at_start[1]) / wall}
+    return finish(server, results, started, cpu_at_start)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -153,17 +177,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=1, help="retraining epochs per job (the page's default: 1)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds for the whole test")
+    parser.add_argument("--clients", choices=("browser", "websocket"), default="browser",
+                        help="Chromium tabs (page response as a person sees it, tabs sharing the server's CPUs) or "
+                             "light websocket clients (the server's own response; --epochs is then the page's 1)")
     args = parser.parse_args(argv)
-    if not Path(CHROMIUM).exists():
+    if args.clients == "browser" and not Path(CHROMIUM).exists():
         parser.error(f"{CHROMIUM} is missing (apt-get install chromium)")
     with tempfile.TemporaryDirectory(prefix="prune-lab-load-") as tmp:
         os.environ["PRUNE_LAB_RUNS"] = str(Path(tmp) / "runs")  # the server's runs, read back by summarize
         server = Server(Path(tmp) / "runs", Path(tmp) / "streamlit.log")
         try:
-            outcome = asyncio.run(drive(server, args.sessions, args.epochs, args.timeout))
+            measured = asyncio.run(drive(server, args.sessions, args.epochs, args.timeout) if args.clients == "browser"
+                                   else drive_light(server, args.sessions, args.timeout))
         finally:
             server.stop()
-        figures = summarize(outcome, args.sessions, args.epochs)
+        figures = summarize(measured, args.sessions, args.epochs)
     print(f"command: python -m bench.load_test {' '.join(sys.argv[1:] if argv is None else argv)}".rstrip())
     print(f"machine: {machine()}\n")
     print("| sessions | completed | lost | p50 response | p95 response | max response | server peak RSS | wall |")

@@ -1,0 +1,102 @@
+"""A light Streamlit client: one websocket speaking Streamlit's own protobuf messages, no browser.
+
+The load test's browser students run 20 Chromium tabs on the same 2 CPUs as the server, so their page
+response times measure the tabs as much as the server. This client does what a tab does on the wire - asks for
+a script run, sends a button press as a widget trigger, answers ``st.fragment(run_every=...)`` auto-reruns -
+and times each request to its ``script_finished``: the server's own response time, at a tiny client cost.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+
+class Client:
+    def __init__(self) -> None:
+        self.buttons: dict[str, str] = {}   # label -> widget id
+        self.metrics: dict[str, str] = {}   # label -> shown value
+        self.fragments: dict[str, float] = {}  # auto-rerun fragment id -> interval (s)
+        self.page_hash = ""
+        self._finished = asyncio.Event()
+        self._socket = None
+        self._reader: asyncio.Task | None = None
+
+    async def connect(self, url: str) -> None:
+        ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
+        self._socket = await websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None)
+        self._reader = asyncio.create_task(self._read())
+
+    async def close(self) -> None:
+        if self._reader:
+            self._reader.cancel()
+        if self._socket:
+            await self._socket.close()
+
+    async def rerun(self, press: str | None = None, fragment_id: str = "", timeout: float = 120) -> float:
+        """Request a run (pressing button ``press``, or one fragment); seconds until the server finished it."""
+        message = BackMsg()
+        state = message.rerun_script
+        state.page_script_hash = self.page_hash
+        if press is not None:
+            widget = state.widget_states.widgets.add()
+            widget.id, widget.trigger_value = self.buttons[press], True
+        if fragment_id:
+            state.fragment_id, state.is_auto_rerun = fragment_id, True
+        self._finished.clear()
+        started = time.perf_counter()
+        await self._socket.send(message.SerializeToString())
+        await asyncio.wait_for(self._finished.wait(), timeout)
+        return time.perf_counter() - started
+
+    async def _read(self) -> None:
+        async for raw in self._socket:
+            message = ForwardMsg()
+            message.ParseFromString(raw)
+            kind = message.WhichOneof("type")
+            if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+                self._element(message.delta.new_element)
+            elif kind == "navigation" and message.navigation.page_script_hash:
+                self.page_hash = message.navigation.page_script_hash
+            elif kind == "auto_rerun":
+                self.fragments[message.auto_rerun.fragment_id] = message.auto_rerun.interval
+            elif kind == "stop_auto_rerun":
+                for fragment in message.stop_auto_rerun.fragment_ids:
+                    self.fragments.pop(fragment, None)
+            elif kind == "script_finished":
+                self._finished.set()
+
+    def _element(self, element) -> None:
+        kind = element.WhichOneof("type")
+        if kind == "button":
+            self.buttons[element.button.label] = element.button.id
+        elif kind == "metric":
+            self.metrics[element.metric.label] = element.metric.body
+
+
+async def student(url: str, everyone_here: asyncio.Barrier, deadline: float, result: dict) -> None:
+    """One light student: open the Prune page, press "Prune + retrain" (its defaults: 90 %, 1 retraining
+    epoch) together with the others, then answer the page's polls until the model card shows 90 % pruned.
+    Every request's time to ``script_finished`` is a sample, the polls included."""
+    client = Client()
+    samples: list[tuple[str, float]] = result.setdefault("samples", [])
+    try:
+        await client.connect(url)
+        samples.append(("open Prune page", await client.rerun()))
+        await everyone_here.wait()
+        samples.append(("press Run", await client.rerun(press="Prune + retrain")))
+        result["pressed"] = True
+        while client.metrics.get("Weights pruned") != "90.0 %":
+            if time.time() > deadline:
+                raise TimeoutError("job did not finish before the load test's deadline")
+            for fragment in list(client.fragments):
+                samples.append(("poll", await client.rerun(fragment_id=fragment)))
+            await asyncio.sleep(min(client.fragments.values(), default=0.5))
+        result["done"] = time.time()
+    except Exception as err:  # one student's failure is a measured outcome, not the end of the test
+        result["error"] = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+    finally:
+        await client.close()
