@@ -55,9 +55,8 @@ def storage(checkpoint: Checkpoint) -> dict:
 
 def nonzero_weights(checkpoint: Checkpoint) -> dict[str, np.ndarray]:
     """The surviving (nonzero) weights of each layer, as 1-D float arrays."""
-    params = dict(checkpoint.model.named_parameters())
-    return {name.rsplit(".", 1)[0]: params[name].detach().cpu()[params[name].detach().cpu() != 0].numpy()
-            for name in checkpoint.masks}
+    params = {name: p.detach().cpu() for name, p in checkpoint.model.named_parameters()}
+    return {name.rsplit(".", 1)[0]: params[name][params[name] != 0].numpy() for name in checkpoint.masks}
 
 
 def weight_histograms(checkpoint: Checkpoint, bins: int = 101, limit: float | None = None) -> dict:

@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator, Sequence
 import torch
 
 from .checkpoint import Checkpoint
-from .errors import UserError
 from .data import Mnist, load_mnist, resolve_device
 from .masks import Masks
 from .models import build_model
+from . import prune
 from .prune import compute_masks
 from .settings import REFERENCE_PERCENTS, ModelSettings, PruneSettings, TrainSettings
 from .train import Callback, Progress, evaluate, train
@@ -106,11 +106,9 @@ def prune_step(checkpoint: Checkpoint, settings: PruneSettings, retrain_epochs: 
 
 
 def check_reachable(checkpoint: Checkpoint, percent: float) -> None:
-    """Raise UserError if ``percent`` is below the checkpoint's sparsity (pruned weights never come back)."""
-    current = 100 * checkpoint.masks.sparsity()
-    if percent < current - 1e-9:
-        raise UserError(f"the model is already {current:.2f}% pruned and pruned weights never come back; "
-                        f"choose a percent >= {current:.2f}")
+    """Raise UserError if ``percent`` is below the checkpoint's sparsity (pruned weights never come back):
+    the same rule ``prune.compute_masks`` applies, checked before any work starts."""
+    prune.check_reachable(checkpoint.masks, percent)
 
 
 def schedule(checkpoint: Checkpoint, percents: Sequence[float] = REFERENCE_PERCENTS, scope: str = "global",

@@ -38,16 +38,23 @@ def target_count(total: int, percent: float) -> int:
     return int(round(total * percent / 100.0))
 
 
+def check_reachable(current: Masks, percent: float) -> int:
+    """How many weights ``percent`` prunes in all; UserError if that is fewer than ``current`` already has
+    pruned (pruned weights never come back)."""
+    total = sum(m.numel() for m in current.values())
+    already = total - sum(int(m.sum()) for m in current.values())
+    k = target_count(total, percent)
+    if k < already:
+        raise UserError(f"the model is already {100 * already / total:.2f}% pruned and pruned weights never "
+                        f"come back; choose a percent >= {100 * already / total:.2f}")
+    return k
+
+
 def compute_masks(weights: Mapping[str, torch.Tensor], current: Masks, settings: PruneSettings) -> PruneResult:
     """New masks for ``weights`` (name -> tensor, same keys as ``current``) meeting ``settings.percent``."""
     names = list(current)
     sizes = [current[n].numel() for n in names]
-    total = sum(sizes)
-    k = target_count(total, settings.percent)
-    already = total - sum(int(current[n].sum()) for n in names)
-    if k < already:
-        raise UserError(f"the model is already {100 * already / total:.2f}% pruned and pruned weights never "
-                        f"come back; choose a percent >= {100 * already / total:.2f}")
+    k = check_reachable(current, settings.percent)
     magnitudes = {n: weights[n].detach().abs().float() for n in names}
 
     if settings.scope == "layer":
