@@ -21,11 +21,19 @@ from . import atomic, paths
 from .errors import UserError
 from .masks import Masks
 from .models import make_model
-from .settings import MNIST_MEAN, MNIST_STD, ModelSettings, TrainSettings
+from .records import StepRecord, history_from_dicts
+from .settings import MNIST_MEAN, MNIST_STD, ModelSettings, TrainSettings, check_float, quote
 
 FORMAT = "prune-lab-checkpoint"
 VERSION = 1
 MAX_BYTES = 64 * 1024 * 1024  # far above any LeNet-300-100 checkpoint (~1.4 MB); refuses huge uploads early
+# The format's deepest path is checkpoint -> history -> step -> thresholds -> number: 4 nested containers.
+MAX_DEPTH = 4
+# Containers, numbers, strings and tensors in all: a 1,000-step history with 100-epoch curves stays below it,
+# a padding of millions of entries does not.
+MAX_ITEMS = 200_000
+MAX_TEXT = 256  # characters of any string (names, presets, scopes)
+CONFIG_KEYS = {"arch", "hidden", "dropout", "normalize"}
 
 
 @dataclass
@@ -35,7 +43,7 @@ class Checkpoint:
     model: nn.Module
     masks: Masks
     recipe: TrainSettings
-    history: list[dict] = field(default_factory=list)  # one plain dict per prune step
+    history: list[StepRecord] = field(default_factory=list)  # one record per prune step
     accuracy: float | None = None                      # test accuracy of this exact state
     origin: str = ""                                   # built-in name or file it came from
 
@@ -46,8 +54,8 @@ class Checkpoint:
                 "normalize": {"mean": MNIST_MEAN, "std": MNIST_STD}}
 
     def copy(self) -> "Checkpoint":
-        """An independent copy (the model is deep-copied; masks are immutable values)."""
-        return dataclasses.replace(self, model=copy.deepcopy(self.model), history=copy.deepcopy(self.history))
+        """An independent copy (the model is deep-copied; masks and step records are immutable values)."""
+        return dataclasses.replace(self, model=copy.deepcopy(self.model), history=list(self.history))
 
     def to_dict(self) -> dict:
         return {
@@ -57,7 +65,7 @@ class Checkpoint:
             "state_dict": {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()},
             "masks": self.masks.state(),
             "recipe": dataclasses.asdict(self.recipe),
-            "history": self.history,
+            "history": [step.to_dict() for step in self.history],
             "accuracy": self.accuracy,
         }
 
@@ -122,25 +130,62 @@ def to_bytes(checkpoint: Checkpoint) -> bytes:
     return buffer.getvalue()
 
 
+def check_plain(raw: object) -> None:
+    """Refuse, before anything reads it, a structure deeper or larger than the format allows, or holding
+    anything but dicts, lists, strings, numbers, None and dense float/bool tensors. Iterative on purpose:
+    a 5,000-deep nesting must be a UserError here, not a RecursionError later."""
+    pending, items = [(raw, 0)], 0
+    while pending:
+        value, depth = pending.pop()
+        items += 1
+        if items > MAX_ITEMS:
+            raise UserError(f"checkpoint holds more than {MAX_ITEMS:,} entries; not a Prune Lab checkpoint")
+        if isinstance(value, (dict, list, tuple)):
+            if depth >= MAX_DEPTH:
+                raise UserError(f"checkpoint is nested deeper than its format ({MAX_DEPTH} levels)")
+            if isinstance(value, dict):
+                if not all(isinstance(key, str) and len(key) <= MAX_TEXT for key in value):
+                    raise UserError("checkpoint has a dictionary key that is not a short string")
+                value = value.values()
+            pending.extend((child, depth + 1) for child in value)
+        elif isinstance(value, torch.Tensor):
+            if value.layout != torch.strided or value.is_nested:
+                raise UserError(f"checkpoint holds a {value.layout} tensor; only dense tensors are allowed")
+            if not (value.is_floating_point() or value.dtype == torch.bool):
+                raise UserError(f"checkpoint holds a {value.dtype} tensor; only float and bool tensors are allowed")
+        elif isinstance(value, str):
+            if len(value) > MAX_TEXT:
+                raise UserError(f"checkpoint holds a string of {len(value):,} characters")
+        elif value is not None and not isinstance(value, (int, float)):
+            raise UserError(f"checkpoint holds a {type(value).__name__}; only plain data and tensors are allowed")
+
+
 def _from_dict(raw: object, device: torch.device, origin: str) -> Checkpoint:
+    check_plain(raw)
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise UserError("not a Prune Lab checkpoint (missing format marker)")
     if raw.get("version") != VERSION:
-        raise UserError(f"unsupported checkpoint version {raw.get('version')!r} (this Prune Lab reads {VERSION})")
+        raise UserError(f"unsupported checkpoint version {quote(raw.get('version'))} (this Prune Lab reads {VERSION})")
     try:
-        config = raw["config"]
-        model = make_model(ModelSettings(hidden=tuple(config["hidden"]), arch=config.get("arch", "lenet-300-100"),
-                                         dropout=config.get("dropout", 0.0)))
-        recipe = TrainSettings(**raw["recipe"])
-        state, mask_state = raw["state_dict"], raw["masks"]
-        history, accuracy = list(raw.get("history") or []), raw.get("accuracy")
-    except (KeyError, TypeError) as err:
-        raise UserError(f"checkpoint is missing or has a malformed field ({err})") from None
+        config, state, mask_state, recipe = raw["config"], raw["state_dict"], raw["masks"], raw["recipe"]
+    except KeyError as err:
+        raise UserError(f"checkpoint is missing the field {err}") from None
+    model = make_model(_model_settings(config))
+    if not isinstance(recipe, dict):
+        raise UserError("checkpoint's recipe must be a dictionary")
+    try:
+        recipe = TrainSettings(**recipe)
+    except TypeError:
+        raise UserError(f"checkpoint's recipe has unknown fields {quote(sorted(recipe))}") from None
+    history = history_from_dicts(raw.get("history") or [])
+    accuracy = raw.get("accuracy")
+    if accuracy is not None:
+        check_float("checkpoint accuracy", accuracy, 0.0, 1.0)
     if not isinstance(state, dict) or not isinstance(mask_state, dict):
         raise UserError("checkpoint's state_dict and masks must be dictionaries of tensors")
     expected = model.state_dict()
     if sorted(state) != sorted(expected):
-        raise UserError(f"checkpoint has tensors {sorted(state)}, expected {sorted(expected)}")
+        raise UserError(f"checkpoint has tensors {quote(sorted(state))}, expected {sorted(expected)}")
     for key, tensor in state.items():
         if not isinstance(tensor, torch.Tensor) or tensor.shape != expected[key].shape or not tensor.is_floating_point():
             raise UserError(f"checkpoint tensor {key!r} has the wrong type or shape")
@@ -152,10 +197,18 @@ def _from_dict(raw: object, device: torch.device, origin: str) -> Checkpoint:
     params = dict(model.named_parameters())
     if any(params[n].detach()[~m].abs().sum() > 0 for n, m in masks.items()):
         raise UserError("checkpoint has nonzero weights where its masks say pruned")
-    if accuracy is not None and not isinstance(accuracy, float):
-        raise UserError("checkpoint's accuracy must be a number")
-    if not all(isinstance(step, dict) for step in history):
-        raise UserError("checkpoint's history must be a list of records")
+    layers = set(masks.sizes())
+    if any(set(step.thresholds) != layers or set(step.nonzero) != layers for step in history):
+        raise UserError(f"checkpoint's history names other layers than its model's {sorted(layers)}")
     return Checkpoint(model=model.to(device), masks=masks.to(device), recipe=recipe, history=history,
                       accuracy=accuracy, origin=origin)
 
+
+def _model_settings(config: object) -> ModelSettings:
+    """The model described by the checkpoint's ``config`` (the normalization must be the one we train with)."""
+    if not isinstance(config, dict) or not set(config) <= CONFIG_KEYS or not isinstance(config.get("hidden"), list):
+        raise UserError(f"checkpoint's config must hold {', '.join(sorted(CONFIG_KEYS))} (hidden as a list)")
+    if config.get("normalize", {"mean": MNIST_MEAN, "std": MNIST_STD}) != {"mean": MNIST_MEAN, "std": MNIST_STD}:
+        raise UserError("checkpoint was trained on differently normalized images than Prune Lab uses")
+    return ModelSettings(hidden=tuple(config["hidden"]), arch=config.get("arch", "lenet-300-100"),
+                         dropout=config.get("dropout", 0.0))

@@ -15,6 +15,7 @@ from .masks import Masks
 from .models import build_model
 from . import prune
 from .prune import compute_masks
+from .records import StepRecord
 from .settings import REFERENCE_PERCENTS, ModelSettings, PruneSettings, TrainSettings
 from .train import Callback, Progress, evaluate, train
 
@@ -86,22 +87,13 @@ def prune_step(checkpoint: Checkpoint, settings: PruneSettings, retrain_epochs: 
     after_retrain = accuracies[-1] if accuracies else after_prune
     result.accuracy = after_retrain
     counts = layer_counts(result)
-    result.history.append({
-        "step": len(checkpoint.history) + 1,
-        "percent": settings.percent,
-        "scope": settings.scope,
-        "threshold": pruned.threshold,
-        "quality": pruned.quality,
-        "thresholds": pruned.thresholds,
-        "accuracy_before": before,
-        "accuracy_after_prune": after_prune,
-        "accuracy_after_retrain": after_retrain,
-        "retrain_epochs": retrain_epochs,
-        "retrain_lr": retrain.lr,
-        "retrain_curve": accuracies,
-        "nonzero": {layer: c["nonzero"] for layer, c in counts.items()},
-        "sparsity": 1.0 - sum(c["nonzero"] for c in counts.values()) / sum(c["total"] for c in counts.values()),
-    })
+    result.history.append(StepRecord(
+        step=len(checkpoint.history) + 1, percent=settings.percent, scope=settings.scope,
+        threshold=pruned.threshold, quality=pruned.quality, thresholds=pruned.thresholds,
+        accuracy_before=before, accuracy_after_prune=after_prune, accuracy_after_retrain=after_retrain,
+        retrain_epochs=retrain_epochs, retrain_lr=retrain.lr, retrain_curve=tuple(accuracies),
+        nonzero={layer: c["nonzero"] for layer, c in counts.items()},
+        sparsity=1.0 - sum(c["nonzero"] for c in counts.values()) / sum(c["total"] for c in counts.values())))
     return result
 
 
@@ -122,15 +114,15 @@ def schedule(checkpoint: Checkpoint, percents: Sequence[float] = REFERENCE_PERCE
         yield current
 
 
-def step_table(history: Sequence[dict]) -> list[dict]:
+def step_table(history: Sequence[StepRecord]) -> list[dict]:
     """One flat row per step (percent, threshold, accuracies, nonzero per layer): for tables and CSV."""
     rows = []
     for step in history:
-        row = {key: step[key] for key in ("step", "percent", "scope", "threshold", "accuracy_after_prune",
-                                           "accuracy_after_retrain")}
-        row.update({f"threshold_{layer}": t for layer, t in step["thresholds"].items()})
-        row.update({f"nonzero_{layer}": n for layer, n in step["nonzero"].items()})
-        row["nonzero"] = sum(step["nonzero"].values())
+        row = {"step": step.step, "percent": step.percent, "scope": step.scope, "threshold": step.threshold,
+               "accuracy_after_prune": step.accuracy_after_prune, "accuracy_after_retrain": step.accuracy_after_retrain}
+        row.update({f"threshold_{layer}": t for layer, t in step.thresholds.items()})
+        row.update({f"nonzero_{layer}": n for layer, n in step.nonzero.items()})
+        row["nonzero"] = sum(step.nonzero.values())
         rows.append(row)
     return rows
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import reprlib
 from dataclasses import dataclass
 
 from .errors import UserError
@@ -24,6 +25,12 @@ MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
 
 PRUNE_SCOPES = ("global", "layer", "std")
+PRESET_NAMES = ("seed", "paper")
+MAX_EPOCHS = 1000
+# Error messages quote the offending value; a hostile one may be megabytes long or thousands of levels deep.
+_QUOTE = reprlib.Repr()
+_QUOTE.maxlevel, _QUOTE.maxstring, _QUOTE.maxother, _QUOTE.maxlist, _QUOTE.maxdict = 2, 40, 40, 4, 4
+quote = _QUOTE.repr
 
 # The reference blog's schedule: cumulative sparsity targets, in percent.
 REFERENCE_PERCENTS = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 95.0, 98.0, 99.0)
@@ -39,7 +46,7 @@ def check_float(name: str, value: float, low: float, high: float, *, low_inclusi
                 high_inclusive: bool = True) -> None:
     """Raise a one-line UserError unless ``value`` is a finite float in the given range."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise UserError(f"{name} must be a finite number, got {value!r}")
+        raise UserError(f"{name} must be a finite number, got {quote(value)}")
     too_low = value < low if low_inclusive else value <= low
     too_high = value > high if high_inclusive else value >= high
     if too_low or too_high:
@@ -50,7 +57,7 @@ def check_float(name: str, value: float, low: float, high: float, *, low_inclusi
 def check_int(name: str, value: int, low: int, high: int) -> None:
     """Raise a one-line UserError unless ``value`` is an int in [low, high]."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise UserError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+        raise UserError(f"{name} must be an integer in [{low}, {high}], got {quote(value)}")
 
 
 ARCHITECTURES = ("lenet-300-100", "lenet-5")
@@ -69,10 +76,10 @@ class ModelSettings:
     def __post_init__(self) -> None:
         check_float("dropout", self.dropout, 0.0, 1.0, high_inclusive=False)
         if self.arch not in ARCHITECTURES:
-            raise UserError(f"unknown architecture {self.arch!r}; choose one of {', '.join(ARCHITECTURES)}")
+            raise UserError(f"unknown architecture {quote(self.arch)}; choose one of {', '.join(ARCHITECTURES)}")
         if len(self.hidden) != 2 or any(not isinstance(h, (int, float)) or not math.isfinite(h) or int(h) != h
                                         or not 1 <= h <= 4096 for h in self.hidden):  # NaN/inf: int() raises
-            raise UserError(f"hidden sizes must be two integers in 1..4096, got {list(self.hidden)}")
+            raise UserError(f"hidden sizes must be two integers in 1..4096, got {quote(list(self.hidden))}")
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
 
 
@@ -93,7 +100,9 @@ class TrainSettings:
     seed: int = 53113
 
     def __post_init__(self) -> None:
-        check_int("epochs", self.epochs, 0, 1000)
+        if not isinstance(self.preset, str) or self.preset not in PRESET_NAMES:
+            raise UserError(f"recipe preset must be one of {', '.join(PRESET_NAMES)}, got {quote(self.preset)}")
+        check_int("epochs", self.epochs, 0, MAX_EPOCHS)
         check_int("batch size", self.batch_size, 1, 60000)
         check_float("learning rate", self.lr, 0.0, 10.0, low_inclusive=False)
         check_float("momentum", self.momentum, 0.0, 1.0, high_inclusive=False)
@@ -138,4 +147,4 @@ class PruneSettings:
     def __post_init__(self) -> None:
         check_percent(self.percent)
         if self.scope not in PRUNE_SCOPES:
-            raise UserError(f"unknown scope {self.scope!r}; choose one of {', '.join(PRUNE_SCOPES)}")
+            raise UserError(f"unknown scope {quote(self.scope)}; choose one of {', '.join(PRUNE_SCOPES)}")

@@ -21,13 +21,13 @@ def test_prune_step_records_and_leaves_its_input_alone(baseline) -> None:
     result = lab.prune_step(baseline, PruneSettings(80, "layer"), retrain_epochs=0, callbacks=[events.append])
     assert torch.equal(baseline.model.fc1.weight, before_weights) and baseline.history == []
     step = result.history[-1]
-    assert step["step"] == 1 and step["scope"] == "layer" and step["threshold"] is None
-    assert set(step["thresholds"]) == {"fc1", "fc2", "fc3"}
-    assert step["accuracy_before"] == pytest.approx(0.9717)
-    assert events[0].kind == "pruned" and events[0].accuracy == step["accuracy_after_prune"]
-    assert step["sparsity"] == pytest.approx(0.8, abs=1e-5)
-    assert step["nonzero"]["fc2"] == pytest.approx(0.2 * 30000, abs=1)
-    assert lab.summary(result)["accuracy"] == step["accuracy_after_retrain"] == result.accuracy
+    assert step.step == 1 and step.scope == "layer" and step.threshold is None
+    assert set(step.thresholds) == {"fc1", "fc2", "fc3"}
+    assert step.accuracy_before == pytest.approx(0.9717)
+    assert events[0].kind == "pruned" and events[0].accuracy == step.accuracy_after_prune
+    assert step.sparsity == pytest.approx(0.8, abs=1e-5)
+    assert step.nonzero["fc2"] == pytest.approx(0.2 * 30000, abs=1)
+    assert lab.summary(result)["accuracy"] == step.accuracy_after_retrain == result.accuracy
 
 
 def test_cancelled_step_keeps_the_last_completed_model(baseline) -> None:
