@@ -5,7 +5,8 @@ Connections already pruned always stay pruned (masks only shrink), so they are r
 
 * ``global`` - rank |w| over all layers together: one threshold (the reference's method, a percentile).
 * ``layer``  - rank |w| inside each layer: every layer loses the same percentage (largest-remainder rounding
-  so the total is still exact).
+  so the total is still exact); after another scope, a layer already pruned beyond that percentage keeps what
+  it has and the rest is spread over the layers that can still lose weights.
 * ``std``    - rank |w| / std(layer) over all layers: Han et al.'s "quality parameter x layer std"
   thresholds, with the one quality q that meets the target. The std is over the layer's surviving weights.
 
@@ -102,12 +103,23 @@ def _surviving_std(weight: torch.Tensor, mask: torch.Tensor) -> float:
 
 
 def _split_by_layer(k: int, sizes: list[int], already: list[int]) -> list[int]:
-    """Per-layer prune counts: the same fraction k/total of every layer, summing exactly to k (largest
-    remainder), never fewer than a layer has already lost."""
-    total = sum(sizes)
-    shares = [k * s / total for s in sizes]
-    counts = [math.floor(x) for x in shares]
-    by_remainder = sorted(range(len(sizes)), key=lambda i: shares[i] - counts[i], reverse=True)
-    for i in by_remainder[: k - sum(counts)]:
+    """Per-layer prune counts summing exactly to k, never fewer than a layer has already lost: every layer that
+    can still lose weights ends at the same fraction (largest-remainder rounding), and a layer an earlier step
+    (say, a global one) already pruned beyond that fraction keeps what it has. From dense masks this is the
+    same fraction k/total of every layer."""
+    fixed: set[int] = set()
+    while True:  # water-filling: each pass fixes the layers already beyond the common fraction of the rest
+        free = [i for i in range(len(sizes)) if i not in fixed]
+        left, free_total = k - sum(already[i] for i in fixed), sum(sizes[i] for i in free)
+        over = {i for i in free if already[i] * free_total > left * sizes[i]}  # integers: exact
+        if not over:
+            break
+        fixed |= over
+    counts = list(already)
+    shares = {i: left * sizes[i] / free_total for i in free}
+    for i in free:
+        counts[i] = math.floor(shares[i])
+    by_remainder = sorted(free, key=lambda i: shares[i] - counts[i], reverse=True)
+    for i in by_remainder[: left - sum(counts[i] for i in free)]:
         counts[i] += 1
-    return [max(c, a) for c, a in zip(counts, already)]
+    return counts

@@ -90,3 +90,48 @@ def test_masks_are_validated() -> None:
     wrong_shape = Masks({n: torch.ones(2, 2, dtype=torch.bool) for n in WEIGHTS})
     with pytest.raises(UserError, match="shape"):
         wrong_shape.check_fits(MODEL)
+
+
+def test_layer_scope_after_global_meets_the_target_exactly() -> None:
+    # Global 90 % then per-layer 90.5 % once left 93.93 % pruned: a layer past its share pushed the total up.
+    masks = compute_masks(WEIGHTS, Masks.dense(MODEL), PruneSettings(90, "global")).masks
+    result = compute_masks(WEIGHTS, masks, PruneSettings(90.5, "layer")).masks
+    assert pruned_count(result) == target_count(TOTAL, 90.5)
+    assert result.is_within(masks)
+
+
+def random_masks(seed: int, fractions: list[float]) -> Masks:
+    """Masks with a different random share of each layer already pruned (not what any scope would make)."""
+    generator = torch.Generator().manual_seed(seed)
+    return Masks({name: torch.rand(w.shape, generator=generator) >= fraction
+                  for (name, w), fraction in zip(WEIGHTS.items(), fractions)})
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**16), fractions=st.lists(st.floats(0, 0.99), min_size=3, max_size=3),
+       steps=st.lists(st.tuples(st.floats(0, 99.9), st.sampled_from(PRUNE_SCOPES)), min_size=1, max_size=6))
+def test_any_sequence_of_mixed_scopes_meets_every_target_exactly(seed, fractions, steps) -> None:
+    masks = random_masks(seed, fractions)
+    model = random_model(hidden=(40, 20), seed=seed)
+    weights = weights_of(model)
+    for percent, scope in steps:
+        already = {n: int((~m).sum()) for n, m in masks.items()}
+        if target_count(TOTAL, percent) < sum(already.values()):
+            with pytest.raises(UserError, match="already"):
+                compute_masks(weights, masks, PruneSettings(percent, scope))
+            continue
+        new = compute_masks(weights, masks, PruneSettings(percent, scope)).masks
+        assert pruned_count(new) == target_count(TOTAL, percent)
+        assert new.is_within(masks)
+        if scope == "layer":  # the layers that lost weights now share one fraction; the others were past it
+            lost = {n: int((~m).sum()) / m.numel() for n, m in new.items()}
+            gained = [n for n in new if int((~new[n]).sum()) > already[n]]
+            slack = {n: 1 / new[n].numel() for n in new}
+            for a in gained:
+                assert all(abs(lost[a] - lost[b]) <= slack[a] + slack[b] for b in gained)
+                assert all(lost[b] >= lost[a] - slack[a] - slack[b] for b in new if b not in gained)
+        new.apply_(model)
+        with torch.no_grad():
+            for name, w in weights.items():
+                w.add_(torch.randn_like(w) * 0.05 * new[name])
+        masks = new
