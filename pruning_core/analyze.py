@@ -13,6 +13,7 @@ from .checkpoint import Checkpoint
 from .data import Split
 from .errors import UserError
 from .lab import layer_counts
+from .models import evaluating
 from .settings import MNIST_MEAN, MNIST_STD
 
 BYTES_VALUE = 4  # float32
@@ -116,7 +117,7 @@ def inspect_pixels(checkpoint: Checkpoint, pixels: np.ndarray | torch.Tensor, bi
     model = checkpoint.model
     device = next(model.parameters()).device
     x = normalize_pixels(pixels).to(device)
-    with torch.inference_mode():
+    with evaluating(model):
         h1, h2 = model.hidden(x)
         probabilities = F.softmax(model.fc3(h2), dim=1)[0]
     result = {
@@ -128,7 +129,7 @@ def inspect_pixels(checkpoint: Checkpoint, pixels: np.ndarray | torch.Tensor, bi
         "probabilities": probabilities.cpu().numpy(),
     }
     if bias_free:
-        with torch.inference_mode():
+        with evaluating(model):
             b1 = F.relu(x @ model.fc1.weight.T)
             b2 = F.relu(b1 @ model.fc2.weight.T)
         result["active_bias_free"] = {"fc1": int((b1 > 0).sum()), "fc2": int((b2 > 0).sum())}
@@ -159,7 +160,7 @@ def class_mean_active(checkpoint: Checkpoint, split: Split) -> dict[str, list[fl
     """Mean active neurons per hidden layer for each digit class (10 values per layer) on ``split``."""
     require_mlp(checkpoint)
     model = checkpoint.model
-    with torch.inference_mode():
+    with evaluating(model):
         h1, h2 = model.hidden(split.images)
     result = {}
     for layer, h in (("fc1", h1), ("fc2", h2)):

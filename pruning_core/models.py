@@ -7,6 +7,9 @@ memory and return log-probabilities (log-softmax), trained with NLL loss.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -55,6 +58,19 @@ class LeNet5(nn.Module):
 
 
 ARCHITECTURES = {"lenet-300-100": LeNet300100, "lenet-5": LeNet5}
+
+
+@contextmanager
+def evaluating(model: nn.Module) -> Iterator[nn.Module]:
+    """Eval mode (dropout off) without autograd for the block, then the model's previous mode: the one way
+    prediction and every analysis run a model, so a model left in training mode still answers the same."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            yield model
+    finally:
+        model.train(was_training)
 
 
 def make_model(settings: ModelSettings) -> nn.Module:

@@ -9,8 +9,10 @@ from pruning_core import analyze
 from pruning_core.checkpoint import Checkpoint
 from pruning_core.errors import UserError
 from pruning_core.masks import Masks
+from pruning_core.models import LeNet300100
 from pruning_core.prune import compute_masks
-from pruning_core.settings import PruneSettings, preset
+from pruning_core.settings import ModelSettings, PruneSettings, preset
+from pruning_core.train import predict
 from tests.helpers import random_model, tiny_mnist, weights_of
 
 
@@ -112,3 +114,22 @@ def test_bad_images_are_refused() -> None:
         analyze.inspect_pixels(ckpt, np.zeros((27, 28)))
     with pytest.raises(UserError, match="between 0 and 255"):
         analyze.inspect_pixels(ckpt, np.full((28, 28), 300))
+
+
+def test_a_dropout_model_left_in_training_mode_answers_the_same_every_time() -> None:
+    # train() leaves its model in training mode; analysis once ran with dropout on (random counts each call).
+    torch.manual_seed(3)
+    model = LeNet300100(ModelSettings(hidden=(40, 20), dropout=0.5))
+    ckpt = Checkpoint(model=model, masks=Masks.dense(model), recipe=preset("seed"))
+    model.train()
+    test = tiny_mnist(train=1, test=64).test
+    pixels = test.pixels[0].numpy()
+    first, again = (analyze.inspect_pixels(ckpt, pixels, bias_free=True) for _ in range(2))
+    assert first["active"] == again["active"] and first["active_bias_free"] == again["active_bias_free"]
+    assert np.array_equal(first["probabilities"], again["probabilities"])
+    assert analyze.class_mean_active(ckpt, test) == analyze.class_mean_active(ckpt, test)
+    assert torch.equal(predict(model, test.images), predict(model, test.images))
+    with torch.no_grad():  # and it is the whole network: eval mode, exactly the plain forward pass
+        expected = torch.relu(model.fc1(test.images[:1]))
+    assert first["active"]["fc1"] == int((expected > 0).sum())
+    assert model.training  # the caller's mode is restored
