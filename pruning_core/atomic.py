@@ -11,8 +11,20 @@ import tempfile
 from pathlib import Path
 
 
+def _temp_file(path: Path) -> tuple[int, str]:
+    return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+
+
+def probe(path: Path) -> None:
+    """Raise OSError unless ``write_bytes(path, ...)`` can create its temp file next to ``path`` (a writable
+    directory, a name short enough): checked before long work, so the work is not lost at the end."""
+    fd, tmp = _temp_file(path)
+    os.close(fd)
+    os.unlink(tmp)
+
+
 def write_bytes(path: Path, data: bytes) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _temp_file(path)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -7,15 +7,17 @@ one-line ``prune-lab: error: ...`` on stderr and exit code 2. Long work draws a 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import dataclasses
 import json
 import sys
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import NoReturn
 
-from . import analyze, checkpoint, experiments, lab, paths
+from . import analyze, atomic, checkpoint, lab, paths
+from .research import experiments
 from .data import load_mnist, resolve_device
 from .errors import UserError
 from .progress import ProgressBar
@@ -82,21 +84,46 @@ def hidden_arg(text: str) -> ModelSettings:
 
 
 def out_file(text: str) -> Path:
+    """An output file: absent or a regular file (never a device node or FIFO, which a rename would replace),
+    in an existing directory where a file of this name can really be created - all before any work."""
     path = paths.expand(text)
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a directory; give a file name")
-    if not path.parent.is_dir():
-        raise argparse.ArgumentTypeError(f"directory {path.parent} does not exist")
+    with _as_argument_error(path):
+        if path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text} is a directory; give a file name")
+        if path.exists() and not path.is_file():
+            raise argparse.ArgumentTypeError(f"{text} exists and is not a regular file")
+        _check_writable(path)
     return path
 
 
 def out_dir(text: str) -> Path:
     path = paths.expand(text)
-    if path.exists() and not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} exists and is not a directory")
+    with _as_argument_error(path):
+        if path.exists() and not path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text} exists and is not a directory")
+        _check_writable(path / "probe" if path.is_dir() else path)
+    return path
+
+
+def _check_writable(path: Path) -> None:
     if not path.parent.is_dir():
         raise argparse.ArgumentTypeError(f"directory {path.parent} does not exist")
-    return path
+    atomic.probe(path)
+
+
+@contextlib.contextmanager
+def _as_argument_error(path: Path) -> Iterator[None]:
+    """Any OSError while looking at an output path (name too long, no permission, /proc) is a usage error."""
+    try:
+        yield
+    except OSError as err:
+        raise argparse.ArgumentTypeError(f"cannot write {text_of(path)}: {err.strerror or err}") from None
+
+
+def text_of(path: Path) -> str:
+    """A user's path for a message: at most 80 characters (an over-long name is the error itself)."""
+    text = str(path)
+    return text if len(text) <= 80 else f"{text[:38]}...{text[-38:]}"
 
 
 def build_parser() -> Parser:
@@ -155,7 +182,7 @@ def build_parser() -> Parser:
 
 
 def run_report(args: argparse.Namespace, bar: ProgressBar) -> dict:
-    from . import report  # heavy (plotly, all studies): only for this command
+    from .research import report  # heavy (plotly, all studies): only for this command
     written = report.main(args.quick, args.out, ship=not args.quick, render_only=args.render_only)
     return {"report": str(written.resolve())}
 
@@ -183,7 +210,7 @@ def run_prune(args: argparse.Namespace, bar: ProgressBar) -> dict:
     step = result.history[-1]
     keys = ("threshold", "thresholds", "quality", "accuracy_before", "accuracy_after_prune", "accuracy_after_retrain")
     return {"checkpoint": str(saved), "source": str(checkpoint.resolve(args.checkpoint)),
-            **lab.summary(result, result.accuracy), **{k: step[k] for k in keys}}
+            **lab.summary(result, result.accuracy), **{k: getattr(step, k) for k in keys}}
 
 
 def run_schedule(args: argparse.Namespace, bar: ProgressBar) -> dict:
@@ -193,7 +220,7 @@ def run_schedule(args: argparse.Namespace, bar: ProgressBar) -> dict:
     final = start
     for final in lab.schedule(start, args.percents, args.scope, args.retrain_epochs, args.lr, callbacks=[bar]):
         step = final.history[-1]
-        checkpoint.save(final, args.out_dir / f"step-{step['step']:02d}-p{step['percent']:g}.pt")
+        checkpoint.save(final, args.out_dir / f"step-{step.step:02d}-p{step.percent:g}.pt")
     rows = lab.step_table(final.history[len(start.history):])
     with open(args.out_dir / "table.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
@@ -229,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
         result = COMMANDS[args.command](args, ProgressBar(sys.stderr))
     except UserError as err:
         print(f"prune-lab: error: {one_line(str(err))}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as err:  # a disk filled up, a directory vanished or turned read-only during the work
+        where = f" {text_of(Path(err.filename))}" if err.filename else ""
+        print(f"prune-lab: error: cannot read or write{where}: {one_line(err.strerror or str(err))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("prune-lab: interrupted; nothing was saved for the unfinished step", file=sys.stderr)

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
+import os
+import stat
 import subprocess
 import sys
 
@@ -11,6 +14,7 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
+from pruning_core import checkpoint, lab
 from pruning_core.cli import main
 from pruning_core.data import load_mnist
 
@@ -131,3 +135,47 @@ def test_shipped_paper_checkpoints_hold_up_to_an_independent_evaluation(capsys, 
     nonzero = sum(int(raw["state_dict"][f"{layer}.weight"].count_nonzero()) for layer in ("fc1", "fc2", "fc3"))
     assert code == 0 and nonzero == result["nonzero"] == pytest.approx((1 - sparsity) * 266200, abs=1)
     assert result["accuracy"] == plain_accuracy(path) >= floor
+
+
+def unwritable_outputs(tmp_path) -> list[str]:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    outputs = ["/dev/null", str(fifo), "/proc/self/model.pt", "/proc/version", "/sys/model.pt",
+               str(tmp_path / ("x" * 300 + ".pt"))]
+    if os.geteuid() != 0:  # root writes into read-only directories anyway
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        outputs.append(str(locked / "m.pt"))
+    return outputs
+
+
+@pytest.mark.parametrize("command", ["prune", "train", "schedule"])
+def test_unwritable_outputs_are_refused_before_any_work(capsys, tmp_path, monkeypatch, command) -> None:
+    # --out /dev/null once replaced the machine's /dev/null with a regular file, after the training ran.
+    monkeypatch.setattr(lab, "prune_step", lambda *a, **k: pytest.fail("work started"))
+    monkeypatch.setattr(lab, "train_baseline", lambda *a, **k: pytest.fail("work started"))
+    for output in unwritable_outputs(tmp_path):
+        before = sorted(os.listdir(tmp_path))
+        if command == "schedule":
+            args = ["schedule", "--checkpoint", "baseline", "--percents", "50", "--out-dir", output]
+        elif command == "prune":
+            args = ["prune", "--checkpoint", "baseline", "--percent", "50", "--out", output]
+        else:
+            args = ["train", "--epochs", "1", "--out", output]
+        code, stdout, stderr = call(capsys, *args)
+        assert code == 2 and stderr.startswith("prune-lab: error:") and stderr.count("\n") == 1, (output, stderr)
+        assert stdout == "" and sorted(os.listdir(tmp_path)) == before, output
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_an_os_error_during_the_work_is_one_line(capsys, tmp_path, monkeypatch) -> None:
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "m.pt"))
+
+    monkeypatch.setattr(checkpoint.atomic, "write_bytes", disk_full)
+    code, stdout, stderr = call(capsys, "prune", "--checkpoint", "baseline", "--percent", "50",
+                                "--retrain-epochs", "0", "--out", str(tmp_path / "m.pt"))
+    error = stderr.splitlines()[-1]  # after the progress lines
+    assert code == 2 and error.startswith("prune-lab: error:") and "No space left on device" in error, stderr
+    assert "Traceback" not in stderr
+    assert stdout == "" and not (tmp_path / "m.pt").exists()
