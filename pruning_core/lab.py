@@ -11,6 +11,7 @@ import torch
 
 from .checkpoint import Checkpoint
 from .data import Mnist, load_mnist, resolve_device
+from .errors import UserError
 from .masks import Masks
 from .models import build_model
 from . import prune
@@ -97,21 +98,34 @@ def prune_step(checkpoint: Checkpoint, settings: PruneSettings, retrain_epochs: 
     return result
 
 
-def check_reachable(checkpoint: Checkpoint, percent: float) -> None:
-    """Raise UserError if ``percent`` is below the checkpoint's sparsity (pruned weights never come back):
-    the same rule ``prune.compute_masks`` applies, checked before any work starts."""
-    prune.check_reachable(checkpoint.masks, percent)
+def check_schedule(checkpoint: Checkpoint, percents: Sequence[float], scope: str = "global",
+                   retrain_epochs: int = 1, lr: float | None = None) -> list[PruneSettings]:
+    """The one rule for a schedule, checked before any work: at least one valid percent, never decreasing
+    (pruned weights never come back), the first reachable from ``checkpoint``'s sparsity, and a valid
+    retraining recipe. Returns the steps' settings; anything else is a UserError."""
+    if not percents:
+        raise UserError("a schedule needs at least one percent")
+    steps = [PruneSettings(percent, scope) for percent in percents]
+    if any(b.percent < a.percent for a, b in zip(steps, steps[1:])):
+        raise UserError("percents must not decrease (pruned weights never come back)")
+    prune.check_reachable(checkpoint.masks, steps[0].percent)
+    checkpoint.recipe.for_retraining(retrain_epochs, lr)
+    return steps
 
 
 def schedule(checkpoint: Checkpoint, percents: Sequence[float] = REFERENCE_PERCENTS, scope: str = "global",
              retrain_epochs: int = 1, lr: float | None = None, callbacks: Sequence[Callback] = (),
              should_stop: Callable[[], bool] | None = None) -> Iterator[Checkpoint]:
-    """Iterative prune -> retrain over ``percents``; yields the checkpoint after each step."""
-    check_reachable(checkpoint, min(percents))
-    current = checkpoint
-    for percent in percents:
-        current = prune_step(current, PruneSettings(percent, scope), retrain_epochs, lr, callbacks, should_stop)
-        yield current
+    """Iterative prune -> retrain over ``percents``; yields the checkpoint after each step. Validated when
+    called (``check_schedule``), not when the first step is asked for."""
+    steps = check_schedule(checkpoint, percents, scope, retrain_epochs, lr)
+
+    def run() -> Iterator[Checkpoint]:
+        current = checkpoint
+        for settings in steps:
+            current = prune_step(current, settings, retrain_epochs, lr, callbacks, should_stop)
+            yield current
+    return run()
 
 
 def step_table(history: Sequence[StepRecord]) -> list[dict]:

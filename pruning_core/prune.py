@@ -39,14 +39,18 @@ def target_count(total: int, percent: float) -> int:
     return int(round(total * percent / 100.0))
 
 
+class Unreachable(UserError):
+    """A target below the current sparsity: only going back to an earlier, less pruned model can meet it."""
+
+
 def check_reachable(current: Masks, percent: float) -> int:
-    """How many weights ``percent`` prunes in all; UserError if that is fewer than ``current`` already has
-    pruned (pruned weights never come back)."""
+    """How many weights ``percent`` prunes in all; ``Unreachable`` if that is fewer than ``current`` already
+    has pruned (pruned weights never come back)."""
     total = sum(m.numel() for m in current.values())
     already = total - sum(int(m.sum()) for m in current.values())
     k = target_count(total, percent)
     if k < already:
-        raise UserError(f"the model is already {100 * already / total:.2f}% pruned and pruned weights never "
+        raise Unreachable(f"the model is already {100 * already / total:.2f}% pruned and pruned weights never "
                         f"come back; choose a percent >= {100 * already / total:.2f}")
     return k
 

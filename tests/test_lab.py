@@ -46,3 +46,21 @@ def test_schedule_and_table(baseline) -> None:
     assert {"threshold_fc1", "nonzero_fc1", "accuracy_after_retrain"} <= set(table[0])
     with pytest.raises(UserError, match="already 60.00% pruned"):
         next(lab.schedule(steps[-1], [50]))
+
+
+@pytest.mark.parametrize("percents, message", [
+    ([50, 40], "must not decrease"),
+    ([], "at least one percent"),
+    ([50, 100], "percent must be in"),
+    ([float("nan")], "percent"),
+])
+def test_schedule_validates_when_called_not_when_iterated(baseline, percents, message) -> None:
+    with pytest.raises(UserError, match=message):
+        lab.schedule(baseline, percents, retrain_epochs=0)  # no next(): the call itself refuses
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"scope": "random"}, "scope"), ({"lr": -1.0}, "learning rate"), ({"retrain_epochs": -1}, "epochs")])
+def test_schedule_checks_scope_and_retraining_up_front(baseline, changes, message) -> None:
+    with pytest.raises(UserError, match=message):
+        lab.schedule(baseline, [50], **changes)

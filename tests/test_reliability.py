@@ -15,9 +15,10 @@ import time
 
 import pytest
 
-from pruning_core import checkpoint, jobs, lab, runs
+from pruning_core import checkpoint, lab
+from pruning_core.service import jobs, runs
 from pruning_core.errors import UserError
-from pruning_core.jobs import CANCELLED, DONE, FAILED, RUNNING, Job, JobQueue
+from pruning_core.service.jobs import CANCELLED, DONE, FAILED, RUNNING, Job, JobQueue
 from pruning_core.settings import PruneSettings
 
 DEADLINE_S = 120
@@ -85,7 +86,7 @@ def test_cancel_stops_at_a_batch_and_keeps_the_completed_step(queue, baseline):
     assert snap["status"] == CANCELLED and snap["events"][-1]["kind"] == "batch"
     assert [s.masks.sparsity() for s in spec["session"]["steps"]] == [0.0, pytest.approx(0.5, abs=1e-5)]
     assert job.run_record.status()["status"] == CANCELLED and job.run_record.steps() == [1]
-    assert job.run_record.load_step(1).history[-1]["percent"] == 50.0
+    assert job.run_record.load_step(1).history[-1].percent == 50.0
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the kill, on purpose
@@ -129,7 +130,7 @@ def test_restart_marks_runs_of_a_dead_server_interrupted(baseline):
         assert orphan.status()["status"] == runs.INTERRUPTED and "completed steps are kept" in orphan.status()["reason"]
         assert other.status()["status"] == RUNNING
         assert [e["kind"] for e in orphan.metrics()] == ["step"]
-        assert orphan.load_step(1).history[-1]["percent"] == 50.0
+        assert orphan.load_step(1).history[-1].percent == 50.0
         assert not list(orphan.path.glob(".*.tmp")) and not list(runs.paths.runs_dir().glob(".new-*"))
     finally:
         alive.kill()

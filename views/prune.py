@@ -6,13 +6,16 @@ import io
 import streamlit as st
 
 import ui_state
-from pruning_core import checkpoint, figures, lab
+from pruning_core import checkpoint, lab
+from pruning_core.plots import figures
 from pruning_core.errors import UserError
-from pruning_core.jobs import Job
-from pruning_core.settings import PRUNE_SCOPES, REFERENCE_PERCENTS, PruneSettings, check_float
+from pruning_core.service.jobs import Job
+from pruning_core.prune import Unreachable
+from pruning_core.settings import PRUNE_SCOPES, REFERENCE_PERCENTS
 
 SCOPE_LABELS = {"global": "global (one threshold)", "layer": "per layer (same % each)",
                 "std": "per layer (quality x std)"}
+LR_MIN = 1e-4
 TABLE_COLUMNS = ["step", "percent", "scope", "threshold", "accuracy_after_prune", "accuracy_after_retrain",
                  "nonzero_fc1", "nonzero_fc2", "nonzero_fc3", "nonzero"]
 
@@ -24,10 +27,7 @@ def pct(value: float | None) -> str:
 def start(kind: str, percents: list[float], scope: str, epochs: int, lr: float) -> None:
     """Queue a prune step (one percent) or a schedule (several); finished steps land in ``steps``."""
     old = list(ui_state.steps())
-    for percent in percents:  # validate everything before queueing: bad input costs nothing
-        PruneSettings(percent, scope)
-    check_float("learning rate", lr, 0.0, 10.0, low_inclusive=False)
-    lab.check_reachable(old[-1], percents[0])
+    lab.check_schedule(old[-1], percents, scope, epochs, lr)  # before queueing: bad input costs nothing
     title = (f"Prune to {percents[0]:g} % ({scope}), retrain {epochs} epoch(s)" if kind == "prune"
              else f"Reference schedule {percents[0]:g} -> {percents[-1]:g} % ({scope})")
     spec = {"title": title, "units": len(percents), "before": old[-1].accuracy, "percents": percents}
@@ -93,7 +93,7 @@ def history_section(ckpt) -> None:
     busy = ui_state.busy()
     back, reset, downloads = st.columns([2, 1, 2])
     if len(steps) > 1:
-        labels = {i: (f"{i}: as loaded" if i == 0 else f"{i}: after pruning to {s.history[-1]['percent']:g} %")
+        labels = {i: (f"{i}: as loaded" if i == 0 else f"{i}: after pruning to {s.history[-1].percent:g} %")
                   for i, s in enumerate(steps[:-1])}
         target = back.selectbox("Go back to step", list(labels), index=len(labels) - 1, format_func=labels.get)
         if back.button("Go back", disabled=busy):
@@ -125,8 +125,9 @@ c_percent, c_scope, c_epochs, c_lr = st.columns([3, 2, 1, 1])
 percent = c_percent.slider("Prune to (% of all weights)", 0.0, 99.9, 90.0, 0.1, key="percent")
 scope = c_scope.selectbox("Threshold", PRUNE_SCOPES, format_func=SCOPE_LABELS.get, key="scope")
 epochs = c_epochs.number_input("Retrain epochs", 0, 20, 1, key="epochs")
-lr = c_lr.number_input("Learning rate", 1e-4, 1.0, ckpt.recipe.lr / 10, 1e-4, format="%.4f", key="lr",
-                       help="Han et al. retrain with 1/10 of the original learning rate.")
+# Never below the widget's minimum: a recipe with lr < 0.001 would otherwise make Streamlit raise.
+lr = c_lr.number_input("Learning rate", LR_MIN, 1.0, max(LR_MIN, ckpt.recipe.lr / 10), LR_MIN, format="%.4f",
+                       key="lr", help="Han et al. retrain with 1/10 of the original learning rate.")
 run, schedule = st.columns(2)
 try:
     if run.button("Prune + retrain", type="primary", disabled=busy, width="stretch"):
@@ -136,16 +137,18 @@ try:
                        width="stretch"):
         todo = [p for p in REFERENCE_PERCENTS if p > sparsity + 1e-9]
         if not todo:
-            raise UserError(f"the model is already {sparsity:.2f}% pruned, beyond the schedule's last step")
+            raise Unreachable(f"the model is already {sparsity:.2f}% pruned, beyond the schedule's last step")
         start("schedule", todo, scope, int(epochs), lr)
         st.rerun()
-except UserError as err:
+except Unreachable as err:  # only here does going back help; a disk error, say, is shown as it is
     st.error(f"{err}. To prune less, go back to an earlier step or reset to the baseline below.")
+except UserError as err:
+    st.error(str(err))
 
 ui_state.poll("prune", live, ("prune", "schedule"))
 if not busy and ckpt.history:
     last = ckpt.history[-1]
-    st.markdown(f"**Last step:** pruned to {last['percent']:g} % ({last['scope']}), "
-                f"{last['retrain_epochs']} retrain epoch(s) at lr {last['retrain_lr']:g}")
-    show_metrics(last["accuracy_before"], last["accuracy_after_prune"], last["accuracy_after_retrain"])
+    st.markdown(f"**Last step:** pruned to {last.percent:g} % ({last.scope}), "
+                f"{last.retrain_epochs} retrain epoch(s) at lr {last.retrain_lr:g}")
+    show_metrics(last.accuracy_before, last.accuracy_after_prune, last.accuracy_after_retrain)
 history_section(ckpt)

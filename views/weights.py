@@ -3,7 +3,8 @@ pixel - the model as loaded ("before") next to the current, pruned one ("after")
 import streamlit as st
 
 import ui_state
-from pruning_core import analyze, figures
+from pruning_core import analyze
+from pruning_core.plots import figures
 
 VIEWS = {"signed": "signed weights (blue < 0 < red)", "magnitude": "|weight|", "mask": "mask (black = kept)"}
 FIELDS = 16
@@ -22,7 +23,10 @@ for label, ckpt in models.items():
 
 st.subheader("Receptive fields: one neuron's 784 incoming weights as a 28x28 image")
 hidden = models["after"].model.settings.hidden[0]
-first = st.number_input(f"First neuron (showing {FIELDS})", 0, max(0, hidden - FIELDS), 0, key="first-neuron")
+last_first = max(0, hidden - FIELDS)
+if st.session_state.get("first-neuron", 0) > last_first:  # a narrower model than the previously chosen neuron's
+    st.session_state["first-neuron"] = last_first
+first = st.number_input(f"First neuron (showing {FIELDS})", 0, last_first, 0, key="first-neuron")
 neurons = list(range(int(first), min(hidden, int(first) + FIELDS)))
 for column, (label, ckpt) in zip(st.columns(2), models.items()):
     with column:

@@ -17,16 +17,15 @@ accuracy_after_retrain}``; width runs carry ``hidden``/``seed``/``baseline_accur
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import analyze, atomic, checkpoint, lab, paths
-from .data import Split, load_mnist
-from .errors import UserError
-from .settings import REFERENCE_PERCENTS, ModelSettings, preset
-from .train import Callback
+from .. import analyze, atomic, checkpoint, lab, paths
+from ..data import Split, load_mnist
+from ..errors import UserError
+from ..settings import REFERENCE_PERCENTS, ModelSettings, preset
+from ..train import Callback
 
 NAMES = ("global_vs_layer", "width_300_vs_600")
 REPORT = "reproduction"  # the stored sections of ``python -m pruning_core report``
@@ -47,7 +46,7 @@ OnPoint = Callable[[dict], None]
 
 def results_dir() -> Path:
     """Where results are read and written: ``$PRUNE_LAB_EXPERIMENTS`` or the package's assets."""
-    return Path(os.environ.get("PRUNE_LAB_EXPERIMENTS", paths.EXPERIMENTS_DIR))
+    return paths.experiments_dir()
 
 
 def expected_points(name: str, quick: bool) -> int:
@@ -94,9 +93,9 @@ def _scopes(s: dict, callbacks: list, should_stop, on_point: OnPoint) -> list[di
             runs.append(run)
             for ckpt in lab.schedule(start, s["percents"], scope, s["retrain_epochs"], None, callbacks, should_stop):
                 step = ckpt.history[-1]
-                point = {"percent": step["percent"], "sparsity": step["sparsity"],
-                         "accuracy_after_prune": step["accuracy_after_prune"],
-                         "accuracy_after_retrain": step["accuracy_after_retrain"]}
+                point = {"percent": step.percent, "sparsity": step.sparsity,
+                         "accuracy_after_prune": step.accuracy_after_prune,
+                         "accuracy_after_retrain": step.accuracy_after_retrain}
                 run["points"].append(point)
                 on_point({"scope": scope, "seed": seed, **point})
     return runs
@@ -115,7 +114,7 @@ def _widths(s: dict, callbacks: list, should_stop, on_point: OnPoint) -> list[di
                                            callbacks, should_stop)]
             for ckpt in states:
                 means = analyze.class_mean_active(ckpt, test)
-                point = {"percent": ckpt.history[-1]["percent"] if ckpt.history else 0.0,
+                point = {"percent": ckpt.history[-1].percent if ckpt.history else 0.0,
                          "accuracy": ckpt.accuracy, "active_fraction": active_fraction(means, ckpt, test),
                          "active_per_digit": means}
                 run["points"].append(point)

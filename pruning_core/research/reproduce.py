@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import torch
 
-from . import analyze, checkpoint, lab
-from .checkpoint import Checkpoint
-from .settings import REFERENCE_PERCENTS, ModelSettings, PruneSettings, preset
+from .. import analyze, checkpoint, lab
+from ..checkpoint import Checkpoint
+from ..settings import REFERENCE_PERCENTS, ModelSettings, PruneSettings, preset
 from .studies import agp_percents, lottery_rewind, sensitivity
-from .surgery import shrink
+from ..surgery import shrink
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def regularisation(plan: ReportPlan) -> dict:
     for name, start in (("L2", l2), ("L1", l1)):
         steps = [lab.prune_step(start, PruneSettings(p), plan.regularisation_retrain_epochs).history[-1]
                  for p in plan.regularisation_percents]
-        result["points"][name] = [{k: step[k] for k in ("percent", "accuracy_after_prune", "accuracy_after_retrain")}
+        result["points"][name] = [{k: getattr(step, k) for k in ("percent", "accuracy_after_prune", "accuracy_after_retrain")}
                                   for step in steps]
     return result
 
