@@ -8,15 +8,17 @@ validation only and every example costs milliseconds.
 from __future__ import annotations
 
 import io
+import math
 import os
 
 import pytest
 import torch
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from pruning_core import checkpoint, cli, runs
+from pruning_core import checkpoint, cli
+from pruning_core.service import runs
 from pruning_core.errors import UserError
-from pruning_core.settings import ModelSettings, PruneSettings, TrainSettings
+from pruning_core.settings import PRUNE_SCOPES, ModelSettings, PruneSettings, TrainSettings
 
 MISSING = "/nonexistent/prune-lab/model.pt"
 NO_DIR = "/nonexistent/prune-lab/out"
@@ -133,16 +135,27 @@ def test_any_run_name_is_found_or_refused(name):
        scope=st.one_of(st.sampled_from(["global", "layer", "std"]), st.text(max_size=8)))
 def test_prune_fields_validate(percent, scope):
     try:
-        PruneSettings(percent, scope)
-    except UserError:
-        pass
+        accepted = PruneSettings(percent, scope)
+    except UserError as err:
+        assert "\n" not in str(err)
+    else:  # whatever is accepted is a real target: a finite number in [0, 100) and a known scope
+        assert not isinstance(percent, bool) and isinstance(percent, (int, float))
+        assert math.isfinite(accepted.percent) and 0 <= accepted.percent < 100 and accepted.scope in PRUNE_SCOPES
 
 
 @given(hidden=st.lists(st.one_of(st.integers(-10, 10**5), st.floats(allow_nan=True)), max_size=4),
        epochs=st.integers(-5, 2000), lr=st.floats(allow_nan=True, allow_infinity=True))
 def test_model_and_training_fields_validate(hidden, epochs, lr):
-    for make in (lambda: ModelSettings(hidden=tuple(hidden)), lambda: TrainSettings(epochs=epochs, lr=lr)):
-        try:
-            make()
-        except UserError:
-            pass
+    try:
+        model = ModelSettings(hidden=tuple(hidden))
+    except UserError as err:
+        assert "\n" not in str(err)
+    else:  # two whole widths in 1..4096, stored as ints
+        assert len(model.hidden) == 2 and all(type(h) is int and 1 <= h <= 4096 for h in model.hidden)
+        assert all(float(h) == float(given) for h, given in zip(model.hidden, hidden))
+    try:
+        recipe = TrainSettings(epochs=epochs, lr=lr)
+    except UserError as err:
+        assert "\n" not in str(err)
+    else:
+        assert 0 <= recipe.epochs <= 1000 and math.isfinite(recipe.lr) and 0 < recipe.lr <= 10
