@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: run test bench baselines clean
+.PHONY: run test test-fast bench baselines clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -21,6 +21,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# The inner loop: everything except the browser and other slow tests (make test still runs everything).
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not browser and not slow"
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -8,7 +8,7 @@ import streamlit as st
 
 import ui_state
 from pruning_core.errors import UserError
-from pruning_core.jobs import Job
+from pruning_core.service.jobs import Job
 
 st.set_page_config(layout="wide", page_title="Prune Lab")
 

@@ -24,11 +24,12 @@ from typing import Any
 
 import streamlit as st
 
-from pruning_core import checkpoint, lab, paths, runs, train
+from pruning_core import checkpoint, lab, paths, train
+from pruning_core.service import runs
 from pruning_core.checkpoint import Checkpoint
 from pruning_core.data import Mnist, load_mnist
 from pruning_core.errors import UserError
-from pruning_core.jobs import CANCELLED, DONE, FINISHED, Job, JobQueue, default_workers
+from pruning_core.service.jobs import CANCELLED, DONE, FINISHED, Job, JobQueue, default_workers
 
 POLL_SECONDS = 0.5
 DEFAULT_MODEL = "baseline"

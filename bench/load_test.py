@@ -28,8 +28,10 @@ from pathlib import Path
 
 from bench import ws_client
 from bench.timing import machine
-from pruning_core import runs
-from tests.live import CHROMIUM_ARGS, CHROMIUM, Server
+from pruning_core.service import runs
+from pruning_core import paths
+from pruning_core.plots import browser as chromium
+from pruning_core.service.live_server import Server
 
 CARD_DONE = "90.0 %"
 STEP_TIMEOUT_MS = 120_000  # one interaction; far above the goal, so a slow answer is measured, not fatal
@@ -132,7 +134,7 @@ async def drive(server: Server, sessions: int, epochs: int, timeout: float) -> d
     url = server.start()
     results = [{} for _ in range(sessions)]
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await chromium.launch(p)
         await warm_up(browser, url)
         barrier = asyncio.Barrier(sessions)
         started, cpu_at_start = time.time(), (cpu_seconds(server.proc.pid), cpu_seconds())
@@ -181,10 +183,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="Chromium tabs (page response as a person sees it, tabs sharing the server's CPUs) or "
                              "light websocket clients (the server's own response; --epochs is then the page's 1)")
     args = parser.parse_args(argv)
-    if args.clients == "browser" and not Path(CHROMIUM).exists():
-        parser.error(f"{CHROMIUM} is missing (apt-get install chromium)")
+    if args.clients == "browser" and not chromium.chromium_installed():
+        parser.error(f"{paths.chromium()} is missing (apt-get install chromium)")
     with tempfile.TemporaryDirectory(prefix="prune-lab-load-") as tmp:
-        os.environ["PRUNE_LAB_RUNS"] = str(Path(tmp) / "runs")  # the server's runs, read back by summarize
+        os.environ[paths.ENV_RUNS] = str(Path(tmp) / "runs")  # the server's runs, read back by summarize
         server = Server(Path(tmp) / "runs", Path(tmp) / "streamlit.log")
         try:
             measured = asyncio.run(drive(server, args.sessions, args.epochs, args.timeout) if args.clients == "browser"

@@ -1,6 +1,6 @@
 """Bytes each dashboard figure sends to the browser: ``len(fig.to_json())`` of the figures the pages draw.
 
-Figures come from ``pruning_core.figures`` fed with ``pruning_core.analyze`` data for the shipped baseline
+Figures come from ``pruning_core.plots.figures`` fed with ``pruning_core.analyze`` data for the shipped baseline
 and a 90 %-pruned copy of it, as the dashboard shows them. For fc1 the table also shows the plain
 ``px.imshow(weights)`` heatmap (235,200 numbers as JSON) that the PNG encoding replaces.
 """
@@ -11,7 +11,8 @@ import dataclasses
 import plotly.express as px
 
 from bench.timing import goal_line, goals_table
-from pruning_core import analyze, checkpoint, figures, lab
+from pruning_core import analyze, checkpoint, lab
+from pruning_core.plots import figures
 from pruning_core.data import load_mnist
 from pruning_core.settings import PruneSettings
 

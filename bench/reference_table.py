@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import sys
 
-from pruning_core.report_text import REFERENCE_THRESHOLDS
+from pruning_core.research.report_text import REFERENCE_THRESHOLDS
 
 # The accuracies the reference quotes right after pruning (its thresholds live with the report's text).
 REFERENCE_AFTER_PRUNE = {90: "93 %", 95: "85 %", 98: "60 %", 99: "46 %"}

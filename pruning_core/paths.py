@@ -3,20 +3,44 @@
 * assets (read-only, shipped in the package): the MNIST .gz files and the built-in checkpoints;
 * the cache (decompressed MNIST for torchvision's reader): ``$PRUNE_LAB_CACHE`` or ``~/.cache/prune-lab``;
 * runs (the dashboard's and CLI's run directories): ``$PRUNE_LAB_RUNS`` or ``<repo>/runs``;
-* another torchvision MNIST root to use instead of the embedded copy: ``$PRUNE_LAB_MNIST_ROOT``.
+* another torchvision MNIST root to use instead of the embedded copy: ``$PRUNE_LAB_MNIST_ROOT``;
+* stored experiment results: ``$PRUNE_LAB_EXPERIMENTS`` or the shipped ``assets/experiments``;
+* the Chromium binary that browser tests, load tests and figure export drive: ``$PRUNE_LAB_CHROMIUM``.
+
+It also names the files inside a run directory, so no other module spells them.
 """
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from .errors import UserError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+APP_DIR = PACKAGE_DIR.parent  # the repository root: app.py, views/, the default runs/
 ASSETS_DIR = PACKAGE_DIR / "assets"
 MNIST_ASSETS_DIR = ASSETS_DIR / "mnist"
 CHECKPOINTS_DIR = ASSETS_DIR / "checkpoints"
 EXPERIMENTS_DIR = ASSETS_DIR / "experiments"
+
+# Environment variables (every PRUNE_LAB_* setting the project reads).
+ENV_CACHE = "PRUNE_LAB_CACHE"
+ENV_RUNS = "PRUNE_LAB_RUNS"
+ENV_MNIST_ROOT = "PRUNE_LAB_MNIST_ROOT"
+ENV_EXPERIMENTS = "PRUNE_LAB_EXPERIMENTS"
+ENV_CHROMIUM = "PRUNE_LAB_CHROMIUM"
+
+# Files inside one run directory (service/runs.py).
+RUN_CONFIG = "config.json"       # what was asked: kind, title, settings, owner
+RUN_STATUS = "status.json"       # queued / running / done / failed / cancelled / interrupted, with a reason
+RUN_METRICS = "metrics.jsonl"    # append-only progress events and step records
+RUN_STEP_FILE = re.compile(r"step-(\d{2,})\.pt")  # the checkpoint after each completed step
+
+
+def run_step_file(index: int) -> str:
+    """The checkpoint file of a run's completed step ``index`` (``step-01.pt`` ...)."""
+    return f"step-{index:02d}.pt"
 
 # Names accepted wherever a checkpoint path is: name -> file under CHECKPOINTS_DIR.
 BUILTIN_CHECKPOINTS = {
@@ -29,17 +53,27 @@ BUILTIN_CHECKPOINTS = {
 
 def cache_dir() -> Path:
     """Where decompressed dataset files go (created on demand)."""
-    return Path(os.environ.get("PRUNE_LAB_CACHE", Path.home() / ".cache" / "prune-lab"))
+    return Path(os.environ.get(ENV_CACHE, Path.home() / ".cache" / "prune-lab"))
 
 
 def runs_dir() -> Path:
     """Where run directories go (created on demand)."""
-    return Path(os.environ.get("PRUNE_LAB_RUNS", PACKAGE_DIR.parent / "runs"))
+    return Path(os.environ.get(ENV_RUNS, APP_DIR / "runs"))
 
 
 def mnist_root_override() -> str | None:
     """A torchvision MNIST root (``ROOT/MNIST/raw/*-ubyte``) to read instead of the embedded files."""
-    return os.environ.get("PRUNE_LAB_MNIST_ROOT") or None
+    return os.environ.get(ENV_MNIST_ROOT) or None
+
+
+def experiments_dir() -> Path:
+    """Where the stored experiment results are read and written."""
+    return Path(os.environ.get(ENV_EXPERIMENTS, EXPERIMENTS_DIR))
+
+
+def chromium() -> str:
+    """The Chromium executable (Debian's package by default; Playwright's own browser download is never used)."""
+    return os.environ.get(ENV_CHROMIUM, "/usr/bin/chromium")
 
 
 def builtin_checkpoint(name: str) -> Path | None:

@@ -1,7 +1,14 @@
-"""Small shared builders for the engine tests: tiny datasets and hand-made models."""
+"""Small shared helpers for the tests: tiny datasets and hand-made models for the engine tests, and the few
+steps every dashboard (AppTest) test takes - prune, wait for the job, read the metrics and the model card."""
 from __future__ import annotations
 
+import time
+
 import torch
+from streamlit.testing.v1 import AppTest
+
+import ui_state
+from pruning_core.service.jobs import FINISHED
 
 from pruning_core.data import Mnist, Split, load_mnist
 from pruning_core.masks import Masks
@@ -27,3 +34,32 @@ def random_model(hidden: tuple[int, int] = (300, 100), seed: int = 0) -> LeNet30
 def weights_of(model: LeNet300100) -> dict[str, torch.Tensor]:
     params = dict(model.named_parameters())
     return {name: params[name] for name in Masks.dense(model)}
+
+
+def wait_for_job(at: AppTest, timeout: float = 90) -> dict:
+    """Wait until the session's job has finished (the page collects it on its next run)."""
+    job = ui_state.job_queue().get(at.session_state["job_id"])
+    deadline = time.time() + timeout
+    while job.snapshot()["status"] not in FINISHED:
+        assert time.time() < deadline, "job did not finish"
+        time.sleep(0.05)
+    return job.snapshot()
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def card(at: AppTest) -> dict[str, str]:
+    """The sidebar model card's metrics."""
+    return {m.label: m.value for m in at.sidebar.get("metric")}
+
+
+def prune(at: AppTest, percent: float) -> dict:
+    """Press Prune + retrain at ``percent`` with 0 retraining epochs and wait for the result."""
+    at.slider(key="percent").set_value(percent)
+    at.number_input(key="epochs").set_value(0)
+    at.button[0].click().run()
+    snap = wait_for_job(at)
+    at.run()
+    return snap

@@ -11,31 +11,17 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.live import CHROMIUM, ROOT, Server, launch_chromium
+from pruning_core import paths
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = paths.APP_DIR
 ARTIFACTS = ROOT / "tests" / "artifacts"
 PAGES = ["Train / load", "Weights", "Histograms", "Activations", "Experiments", "Runs"]
 JOB_TIMEOUT_S = 240  # one retraining epoch; generous because the 2-core machine may be busy
-
-
-def need_chromium() -> None:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing; CI must install Debian's chromium")
-        pytest.skip(f"{CHROMIUM} not installed")
-
-
-@pytest.fixture
-def server(tmp_path):
-    live = Server(tmp_path / "runs", tmp_path / "streamlit.log")
-    try:
-        yield live.start()
-    finally:
-        live.stop()
 
 
 def shoot(page, name: str) -> None:
@@ -63,62 +49,54 @@ def wait_charts(page, count: int) -> None:
     page.wait_for_timeout(1500)  # let the last charts finish drawing before the screenshot
 
 
-def test_prune_in_browser(server):
-    need_chromium()
-    from playwright.sync_api import sync_playwright
+def test_prune_in_browser(browser, live_server):
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page.goto(live_server.start())
+    page.get_by_role("button", name="Prune + retrain").wait_for(timeout=60_000)
+    assert metric(page, "Weights pruned") == "0.0 %"
+    page.get_by_role("button", name="Prune + retrain").click()
 
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.goto(server)
-            page.get_by_role("button", name="Prune + retrain").wait_for(timeout=60_000)
-            assert metric(page, "Weights pruned") == "0.0 %"
-            page.get_by_role("button", name="Prune + retrain").click()
+    # While the job runs (Cancel visible), the after-prune accuracy must already be on the page.
+    seen_running, progress = "", set()
+    deadline = time.time() + JOB_TIMEOUT_S
+    while time.time() < deadline:
+        running = page.get_by_role("button", name="Cancel").count() > 0
+        bar = page.locator('[data-testid="stMain"] [data-testid="stProgress"]')
+        if running and bar.count():
+            progress.add(bar.first.inner_text())
+            value = metric(page, "After prune")
+            if value.endswith("%") and not seen_running:
+                seen_running = value
+                shoot(page, "prune-running")
+        if not running and metric(page, "Weights pruned") == "90.0 %":
+            break
+        page.wait_for_timeout(200)
+    assert seen_running, "the after-prune accuracy never appeared while the job was running"
+    # One retraining epoch can take only a few seconds, so one progress reading is all we can demand.
+    assert any(text.startswith("Prune to 90 %") for text in progress), progress
+    assert metric(page, "Weights pruned") == "90.0 %"
+    page.locator('[data-testid="stDataFrame"]').wait_for(timeout=30_000)
+    after_retrain = metric(page, "After retrain")
+    assert after_retrain.endswith("%") and float(after_retrain.split()[0]) > 90
+    wait_charts(page, 1)
+    shoot(page, "prune")
 
-            # While the job runs (Cancel visible), the after-prune accuracy must already be on the page.
-            seen_running, progress = "", set()
-            deadline = time.time() + JOB_TIMEOUT_S
-            while time.time() < deadline:
-                running = page.get_by_role("button", name="Cancel").count() > 0
-                bar = page.locator('[data-testid="stMain"] [data-testid="stProgress"]')
-                if running and bar.count():
-                    progress.add(bar.first.inner_text())
-                    value = metric(page, "After prune")
-                    if value.endswith("%") and not seen_running:
-                        seen_running = value
-                        shoot(page, "prune-running")
-                if not running and metric(page, "Weights pruned") == "90.0 %":
-                    break
-                page.wait_for_timeout(200)
-            assert seen_running, "the after-prune accuracy never appeared while the job was running"
-            # One retraining epoch can take only a few seconds, so one progress reading is all we can demand.
-            assert any(text.startswith("Prune to 90 %") for text in progress), progress
-            assert metric(page, "Weights pruned") == "90.0 %"
-            page.locator('[data-testid="stDataFrame"]').wait_for(timeout=30_000)
-            after_retrain = metric(page, "After retrain")
-            assert after_retrain.endswith("%") and float(after_retrain.split()[0]) > 90
-            wait_charts(page, 1)
-            shoot(page, "prune")
-
-            for name in PAGES:
-                page.get_by_role("link", name=name).click()
-                page.get_by_role("heading", level=1).first.wait_for(timeout=30_000)
-                if name == "Weights":
-                    wait_charts(page, 6)
-                    assert page.locator(".imagelayer image").count() >= 2  # fc1 before/after as PNG images
-                elif name == "Histograms":
-                    wait_charts(page, 2)
-                    assert page.locator(".barlayer .point").count() > 100
-                elif name == "Activations":
-                    wait_charts(page, 4)
-                elif name == "Runs":  # the job above, saved as a run: its row, its two charts
-                    wait_charts(page, 2)
-                    assert page.locator('[data-testid="stMarkdownContainer"]', has_text="done: Prune to 90 %").count() >= 1
-                else:
-                    page.wait_for_timeout(2000)
-                assert page.locator('[data-testid="stException"]').count() == 0, name
-                assert metric(page, "Weights pruned") == "90.0 %", f"{name} lost the session's model"
-                shoot(page, name.split()[0].lower())
-        finally:
-            browser.close()
+    for name in PAGES:
+        page.get_by_role("link", name=name).click()
+        page.get_by_role("heading", level=1).first.wait_for(timeout=30_000)
+        if name == "Weights":
+            wait_charts(page, 6)
+            assert page.locator(".imagelayer image").count() >= 2  # fc1 before/after as PNG images
+        elif name == "Histograms":
+            wait_charts(page, 2)
+            assert page.locator(".barlayer .point").count() > 100
+        elif name == "Activations":
+            wait_charts(page, 4)
+        elif name == "Runs":  # the job above, saved as a run: its row, its two charts
+            wait_charts(page, 2)
+            assert page.locator('[data-testid="stMarkdownContainer"]', has_text="done: Prune to 90 %").count() >= 1
+        else:
+            page.wait_for_timeout(2000)
+        assert page.locator('[data-testid="stException"]').count() == 0, name
+        assert metric(page, "Weights pruned") == "90.0 %", f"{name} lost the session's model"
+        shoot(page, name.split()[0].lower())

@@ -1,9 +1,9 @@
-"""pruning_core.experiments on tiny settings: schema of both experiments, live points, save/load round trip."""
+"""pruning_core.research.experiments on tiny settings: schema of both experiments, live points, save/load round trip."""
 from __future__ import annotations
 
 import pytest
 
-from pruning_core import experiments
+from pruning_core.research import experiments
 from pruning_core.errors import UserError
 
 

@@ -6,55 +6,19 @@ then reruns the app, which collects the result. Retraining is 0 epochs throughou
 from __future__ import annotations
 
 import json
-import sys
-import time
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the pages import ui_state from the repository root
-
-import ui_state  # noqa: E402
-from pruning_core import experiments, paths  # noqa: E402
-from pruning_core.jobs import FINISHED  # noqa: E402
-from pruning_core.settings import REFERENCE_PERCENTS  # noqa: E402
+import ui_state
+from pruning_core import paths
+from pruning_core.research import experiments
+from pruning_core.settings import REFERENCE_PERCENTS
+from tests.helpers import card, metrics, prune, wait_for_job
 
 PAGES = {"views/prune.py": "Prune & retrain", "views/train.py": "Train or load a model",
          "views/weights.py": "Weights", "views/histograms.py": "Weight histograms",
          "views/activations.py": "Activations", "views/experiments.py": "Experiments"}
-
-
-@pytest.fixture
-def app(tmp_path, monkeypatch) -> AppTest:
-    monkeypatch.setenv("PRUNE_LAB_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv("PRUNE_LAB_EXPERIMENTS", str(tmp_path / "experiments"))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    assert not at.exception
-    return at
-
-
-def wait_for_job(at: AppTest, timeout: float = 90) -> dict:
-    job = ui_state.job_queue().get(at.session_state["job_id"])
-    deadline = time.time() + timeout
-    while job.snapshot()["status"] not in FINISHED:
-        assert time.time() < deadline, "job did not finish"
-        time.sleep(0.05)
-    return job.snapshot()
-
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
-
-def prune(at: AppTest, percent: float) -> dict:
-    at.slider(key="percent").set_value(percent)
-    at.number_input(key="epochs").set_value(0)
-    at.button[0].click().run()
-    snap = wait_for_job(at)
-    at.run()
-    return snap
 
 
 @pytest.mark.parametrize("path", list(PAGES))
@@ -65,9 +29,6 @@ def test_page_renders(app, path):
     assert app.title[0].value == PAGES[path]
     assert len(app.caption) >= 1
 
-
-def card(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.sidebar.get("metric")}
 
 
 def test_model_card_shows_the_baseline(app):
@@ -90,7 +51,7 @@ def test_prune_updates_metrics_history_and_downloads(app):
     assert list(table["percent"]) == [80.0] and list(table["scope"]) == ["global"]
     assert table["nonzero"][0] == round(0.2 * 266_200)
     current = app.session_state["steps"][-1]
-    assert len(app.session_state["steps"]) == 2 and current.history[-1]["percent"] == 80.0
+    assert len(app.session_state["steps"]) == 2 and current.history[-1].percent == 80.0
     assert {b.label for b in app.get("download_button")} == {"Step table (CSV)", "Current checkpoint (.pt)"}
 
     # Pruned weights never come back: a lower percent is refused with the engine's message.
@@ -127,7 +88,7 @@ def test_refresh_reattaches_and_cancel_keeps_the_model(app):
     token = app.query_params["job"]
     assert token and token != app.session_state["job_id"]  # the URL holds a random token, not the queue id
 
-    refreshed = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)  # a new session, same URL
+    refreshed = AppTest.from_file(str(paths.APP_DIR / "app.py"), default_timeout=60)  # a new session, same URL
     refreshed.query_params["job"] = token
     refreshed.run()
     assert refreshed.session_state["job_id"] == app.session_state["job_id"]

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from pruning_core import experiments, paths, report, reproduce
+from pruning_core.research import experiments, report, reproduce
+from pruning_core import paths
 
 
 @pytest.fixture

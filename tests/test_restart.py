@@ -6,43 +6,36 @@ from __future__ import annotations
 
 import time
 
-from pruning_core import runs
-from tests.live import Server, launch_chromium
-from tests.test_browser import need_chromium
+import pytest
+
+from pruning_core import paths
+from pruning_core.service import runs
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 DEADLINE_S = 240  # the first step is one retraining epoch; generous because the 2-core machine may be busy
 
 
-def test_a_killed_server_leaves_an_interrupted_run_with_loadable_steps(tmp_path, monkeypatch):
-    need_chromium()
-    from playwright.sync_api import sync_playwright
+def test_a_killed_server_leaves_an_interrupted_run_with_loadable_steps(browser, live_server, monkeypatch):
+    monkeypatch.setenv(paths.ENV_RUNS, str(live_server.runs_dir))  # this test reads the server's runs
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page.goto(live_server.start())
+    page.get_by_role("button", name="Run the reference schedule").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Run the reference schedule").click()
+    deadline = time.time() + DEADLINE_S
+    while not (runs.all_runs() and runs.all_runs()[0].steps()):
+        assert time.time() < deadline, "the first step never completed"
+        time.sleep(0.1)
+    live_server.kill()
+    run = runs.all_runs()[0]
+    assert run.status()["status"] == runs.RUNNING  # as the dead server left it
 
-    monkeypatch.setenv("PRUNE_LAB_RUNS", str(tmp_path / "runs"))  # this test reads the server's runs
-    server = Server(tmp_path / "runs", tmp_path / "streamlit.log")
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.goto(server.start())
-            page.get_by_role("button", name="Run the reference schedule").wait_for(timeout=60_000)
-            page.get_by_role("button", name="Run the reference schedule").click()
-            deadline = time.time() + DEADLINE_S
-            while not (runs.all_runs() and runs.all_runs()[0].steps()):
-                assert time.time() < deadline, "the first step never completed"
-                time.sleep(0.1)
-            server.kill()
-            run = runs.all_runs()[0]
-            assert run.status()["status"] == runs.RUNNING  # as the dead server left it
-
-            page.goto(server.start() + "/runs")
-            page.get_by_text("the server stopped while this run was running").first.wait_for(timeout=60_000)
-            assert page.locator('[data-testid="stException"]').count() == 0
-        finally:
-            browser.close()
-            server.stop()
+    page.goto(live_server.start() + "/runs")
+    page.get_by_text("the server stopped while this run was running").first.wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
     assert run.status()["status"] == runs.INTERRUPTED
     assert "server stopped while this run was running" in run.status()["reason"]
     for index in run.steps():
         step = run.load_step(index)
-        assert step.history[-1]["percent"] == 10.0 * index and step.accuracy > 0.9
+        assert step.history[-1].percent == 10.0 * index and step.accuracy > 0.9
     assert [e["index"] for e in run.metrics() if e["kind"] == "step"] == run.steps()

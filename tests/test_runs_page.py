@@ -10,8 +10,9 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pruning_core import lab, runs
-from tests.test_pages import app, card, prune  # noqa: F401  (app is a fixture)
+from pruning_core import lab
+from pruning_core.service import runs
+from tests.helpers import card, prune
 
 
 def open_runs(at: AppTest) -> AppTest:

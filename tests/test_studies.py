@@ -8,7 +8,7 @@ from pruning_core import checkpoint, lab
 from pruning_core.errors import UserError
 from pruning_core.models import build_model
 from pruning_core.settings import PruneSettings
-from pruning_core.studies import agp_percents, lottery_rewind, sensitivity
+from pruning_core.research.studies import agp_percents, lottery_rewind, sensitivity
 
 
 def test_sensitivity_prunes_one_layer_at_a_time_and_restores_it() -> None:

@@ -7,7 +7,8 @@ import streamlit as st
 from PIL import Image, UnidentifiedImageError
 
 import ui_state
-from pruning_core import analyze, figures
+from pruning_core import analyze
+from pruning_core.plots import figures
 from pruning_core.errors import UserError
 
 

@@ -4,9 +4,10 @@ the reproduction of the reference and of Han et al. (stored by ``python -m pruni
 import streamlit as st
 
 import ui_state
-from pruning_core import experiments, figures
+from pruning_core.research import experiments
+from pruning_core.plots import figures
 from pruning_core.errors import UserError
-from pruning_core.jobs import Job
+from pruning_core.service.jobs import Job
 
 ABOUT = {
     "global_vs_layer": ("Global vs layer-wise threshold",

@@ -3,7 +3,8 @@ paper's Figure 5 (pruning cuts out the middle; retraining spreads the survivors 
 import streamlit as st
 
 import ui_state
-from pruning_core import analyze, figures
+from pruning_core import analyze
+from pruning_core.plots import figures
 
 st.title("Weight histograms")
 models = {"before": ui_state.base(), "after": ui_state.current()}

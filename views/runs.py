@@ -6,9 +6,10 @@ import time
 import streamlit as st
 
 import ui_state
-from pruning_core import figures, runs
+from pruning_core.plots import figures
+from pruning_core.service import runs
 from pruning_core.errors import UserError
-from pruning_core.jobs import MAX_WAITING
+from pruning_core.service.jobs import MAX_WAITING
 
 PROGRESS_KINDS = ("pruned", "batch", "epoch")
 # Colours, not emoji: a classroom PC may have no emoji font (Chromium then draws empty boxes).

@@ -5,9 +5,10 @@ import dataclasses
 import streamlit as st
 
 import ui_state
-from pruning_core import checkpoint, figures, lab
+from pruning_core import checkpoint, lab
+from pruning_core.plots import figures
 from pruning_core.errors import UserError
-from pruning_core.jobs import Job
+from pruning_core.service.jobs import Job
 from pruning_core.settings import PRESETS, ModelSettings, TrainSettings, preset
 
 st.title("Train or load a model")

@@ -6,15 +6,12 @@ and screenshots it. Nothing is fetched from the network.
 """
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
 import plotly.graph_objects as go
 
-CHROMIUM = os.environ.get("PRUNE_LAB_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+from .browser import launch
 
 
 def save_png(fig: go.Figure, path: Path, width: int = 1000, height: int = 460) -> Path:
@@ -25,7 +22,7 @@ def save_png(fig: go.Figure, path: Path, width: int = 1000, height: int = 460) -
         page_file = Path(tmp) / "figure.html"
         fig.update_layout(width=width, height=height).write_html(page_file, include_plotlyjs=True, full_html=True)
         with sync_playwright() as driver:
-            browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch(driver)
             try:
                 page = browser.new_page(viewport={"width": width + 40, "height": height + 40})
                 page.goto(page_file.as_uri())

@@ -13,8 +13,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import checkpoint, experiments, figures, paths, reproduce
-from .errors import UserError
+from .. import checkpoint, paths
+from . import experiments, reproduce
+from ..plots import figures
+from ..errors import UserError
 from .report_text import render
 from .reproduce import ReportPlan
 
@@ -83,7 +85,7 @@ def render_charts(sections: dict, directory: Path, log: Callable[[str], None]) -
         "methods": figures.methods(sections["methods"]),
     }
     try:
-        from .snapshots import save_png
+        from ..plots.snapshots import save_png
         directory.mkdir(parents=True, exist_ok=True)
         return {name: save_png(fig, directory / f"{name}.png").name for name, fig in charts.items()}
     except Exception as err:  # a report without pictures is still a report

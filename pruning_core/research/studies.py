@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from .checkpoint import Checkpoint
-from .errors import UserError
-from .lab import mnist_for
-from .masks import Masks, layer_of
-from .models import build_model
-from .prune import compute_masks
-from .settings import PruneSettings, check_percent
-from .train import Callback, evaluate, train
+from ..checkpoint import Checkpoint
+from ..errors import UserError
+from ..lab import mnist_for
+from ..masks import Masks, layer_of
+from ..models import build_model
+from ..prune import compute_masks
+from ..settings import PruneSettings, check_percent
+from ..train import Callback, evaluate, train
 
 
 def sensitivity(checkpoint: Checkpoint, percents: Sequence[float]) -> dict[str, list[float]]:

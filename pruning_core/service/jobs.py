@@ -23,10 +23,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from . import runs, train
-from .checkpoint import Checkpoint
-from .errors import UserError
-from .train import Cancelled, Progress
+from . import runs
+from .. import train
+from ..checkpoint import Checkpoint
+from ..errors import UserError
+from ..train import Cancelled, Progress
 from .runs import CANCELLED, DONE, FAILED, QUEUED, RUNNING
 
 FINISHED = (DONE, FAILED, CANCELLED)

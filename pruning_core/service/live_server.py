@@ -1,5 +1,7 @@
-"""A real ``streamlit run app.py`` server on a free loopback port, and Debian's Chromium to drive it: shared by
-the browser tests, the kill-and-restart test and ``bench/load_test.py``.
+"""The dashboard as a child process: a real ``streamlit run app.py`` server on a free loopback port.
+
+Used by the browser tests, the kill-and-restart test and ``bench/load_test.py`` (which is why it lives here
+and not under tests/: tests and benchmarks do not import each other).
 """
 from __future__ import annotations
 
@@ -12,10 +14,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+from .. import paths
+
 START_TIMEOUT_S = 60
 
 
@@ -31,7 +31,7 @@ class Server:
 
     def __init__(self, runs_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None) -> None:
         self.runs_dir, self.log_path, self.port = runs_dir, log_path, free_port()
-        self.env = {**os.environ, "PRUNE_LAB_RUNS": str(runs_dir), **(extra_env or {})}
+        self.env = {**os.environ, paths.ENV_RUNS: str(runs_dir), **(extra_env or {})}
         self.proc: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -40,7 +40,7 @@ class Server:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
                  "--server.headless", "true", "--server.address", "127.0.0.1"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                cwd=paths.APP_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.time() + START_TIMEOUT_S
         while True:
             try:
@@ -74,7 +74,3 @@ class Server:
         fields = dict(line.split(":", 1) for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines())
         return tuple(int(fields[key].split()[0]) / 1024 for key in ("VmHWM", "VmRSS"))
 
-
-def launch_chromium(playwright):
-    """Debian's Chromium through Playwright (Playwright's own browser download is never used)."""
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -27,9 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import atomic, checkpoint, lab, paths
-from .checkpoint import Checkpoint
-from .errors import UserError
+from .. import atomic, checkpoint, lab, paths
+from ..checkpoint import Checkpoint
+from ..errors import UserError
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED = \
     "queued", "running", "done", "failed", "cancelled", "interrupted"
@@ -38,7 +38,6 @@ KEEP_RUNS = 200                    # newest runs kept; a class of 30 doing 6 run
 MAX_TOTAL_BYTES = 2 * 1024 ** 3    # all runs together (a one-step run is ~1.4 MB, a full schedule ~17 MB)
 MAX_RUN_BYTES = 64 * 1024 ** 2     # one run: a 12-step schedule is ~17 MB; far beyond means something is wrong
 RUN_ID = re.compile(r"\d{8}-\d{6}-\d{6}-[0-9a-f]{4}")
-STEP_FILE = re.compile(r"step-(\d{2,})\.pt")
 
 
 class Run:
@@ -52,19 +51,19 @@ class Run:
         return self.path.name
 
     def config(self) -> dict:
-        return _read_json(self.path / "config.json") or {}
+        return _read_json(self.path / paths.RUN_CONFIG) or {}
 
     def status(self) -> dict:
-        return _read_json(self.path / "status.json") or {"status": FAILED, "reason": "status file unreadable"}
+        return _read_json(self.path / paths.RUN_STATUS) or {"status": FAILED, "reason": "status file unreadable"}
 
     def set_status(self, status: str, reason: str = "") -> None:
-        _write_json(self.path / "status.json",
+        _write_json(self.path / paths.RUN_STATUS,
                     {"status": status, "reason": reason, "updated": time.time(), "pid": os.getpid()})
 
     def log(self, event: dict) -> None:
         """Append one event to the metrics log (one line; a crash can only tear the last one)."""
         line = (json.dumps(event, default=float) + "\n").encode()
-        with open(self.path / "metrics.jsonl", "ab+") as f:
+        with open(self.path / paths.RUN_METRICS, "ab+") as f:
             end = f.seek(0, os.SEEK_END)
             if end:  # after a torn line, start a fresh one rather than glue this event onto it
                 f.seek(end - 1)
@@ -73,7 +72,7 @@ class Run:
 
     def metrics(self) -> list[dict]:
         try:
-            lines = (self.path / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+            lines = (self.path / paths.RUN_METRICS).read_text(encoding="utf-8").splitlines()
         except OSError:
             return []
         events = []
@@ -86,7 +85,7 @@ class Run:
 
     def steps(self) -> list[int]:
         """Indices of the completed steps on disk (1-based, ascending)."""
-        found = (STEP_FILE.fullmatch(entry.name) for entry in _entries(self.path))
+        found = (paths.RUN_STEP_FILE.fullmatch(entry.name) for entry in _entries(self.path))
         return sorted(int(m.group(1)) for m in found if m)
 
     def save_step(self, ckpt: Checkpoint) -> int:
@@ -94,7 +93,7 @@ class Run:
         if self.size() > MAX_RUN_BYTES:
             raise UserError(f"this run reached its disk limit ({MAX_RUN_BYTES // 2**20} MB); start a new run")
         index = len(self.steps()) + 1
-        checkpoint.save(ckpt, self.path / f"step-{index:02d}.pt")
+        checkpoint.save(ckpt, self.path / paths.run_step_file(index))
         self._log_step(index, ckpt)
         return index
 
@@ -116,7 +115,7 @@ class Run:
     def load_step(self, index: int) -> Checkpoint:
         if index not in self.steps():
             raise UserError(f"run {self.id} has no step {index}")
-        loaded = checkpoint.load(str(self.path / f"step-{index:02d}.pt"))
+        loaded = checkpoint.load(str(self.path / paths.run_step_file(index)))
         loaded.origin = f"run {self.id} step {index}"
         return loaded
 
@@ -141,7 +140,7 @@ def create(kind: str, title: str, settings: dict, owner: str = "") -> Run:
         now = time.time()
         run_id = f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}-{int(now % 1 * 1e6):06d}-{secrets.token_hex(2)}"
         staging = Path(tempfile.mkdtemp(dir=root, prefix=".new-"))
-        _write_json(staging / "config.json", {"kind": kind, "title": title, "settings": settings, "owner": owner,
+        _write_json(staging / paths.RUN_CONFIG, {"kind": kind, "title": title, "settings": settings, "owner": owner,
                                               "created": now})
         Run(staging).set_status(QUEUED)
         os.chmod(staging, 0o755)  # mkdtemp makes it private; runs are ordinary files of the server's user
