@@ -27,10 +27,11 @@ def mnist_for(checkpoint: Checkpoint) -> Mnist:
 
 def train_baseline(recipe: TrainSettings, model_settings: ModelSettings = ModelSettings(),
                    device: str | None = None, callbacks: Sequence[Callback] = (),
-                   should_stop: Callable[[], bool] | None = None) -> Checkpoint:
-    """A dense model trained from scratch with ``recipe`` (deterministic under ``recipe.seed``)."""
+                   should_stop: Callable[[], bool] | None = None, data: Mnist | None = None) -> Checkpoint:
+    """A dense model trained from scratch with ``recipe`` (deterministic under ``recipe.seed``). ``data``:
+    other splits to train on and to measure with (a validation protocol); default MNIST's train and test."""
     dev = resolve_device(device)
-    data = load_mnist(dev)
+    data = data or load_mnist(dev)
     model = build_model(model_settings, recipe.seed, dev)
     accuracies = train(model, data, recipe, callbacks=callbacks, should_stop=should_stop)
     accuracy = accuracies[-1] if accuracies else evaluate(model, data.test)
@@ -67,12 +68,13 @@ def adjust_dropout(checkpoint: Checkpoint) -> None:
 
 def prune_step(checkpoint: Checkpoint, settings: PruneSettings, retrain_epochs: int = 1,
                lr: float | None = None, callbacks: Sequence[Callback] = (),
-               should_stop: Callable[[], bool] | None = None) -> Checkpoint:
-    """Prune ``checkpoint`` to ``settings.percent`` % and retrain with the masks held.
+               should_stop: Callable[[], bool] | None = None, data: Mnist | None = None) -> Checkpoint:
+    """Prune ``checkpoint`` to ``settings.percent`` % and retrain with the masks held. ``data``: the splits
+    to retrain on and to measure with (default: ``mnist_for(checkpoint)``, i.e. train and test).
 
     Emits a ``Progress(kind="pruned")`` event with the accuracy right after pruning, then the retraining's
     events. Returns a new checkpoint whose history has one more record."""
-    data = mnist_for(checkpoint)
+    data = data or mnist_for(checkpoint)
     result = checkpoint.copy()
     before = evaluate(result.model, data.test)
     weights = dict(result.model.named_parameters())
@@ -115,15 +117,15 @@ def check_schedule(checkpoint: Checkpoint, percents: Sequence[float], scope: str
 
 def schedule(checkpoint: Checkpoint, percents: Sequence[float] = REFERENCE_PERCENTS, scope: str = "global",
              retrain_epochs: int = 1, lr: float | None = None, callbacks: Sequence[Callback] = (),
-             should_stop: Callable[[], bool] | None = None) -> Iterator[Checkpoint]:
+             should_stop: Callable[[], bool] | None = None, data: Mnist | None = None) -> Iterator[Checkpoint]:
     """Iterative prune -> retrain over ``percents``; yields the checkpoint after each step. Validated when
-    called (``check_schedule``), not when the first step is asked for."""
+    called (``check_schedule``), not when the first step is asked for. ``data`` as in ``prune_step``."""
     steps = check_schedule(checkpoint, percents, scope, retrain_epochs, lr)
 
     def run() -> Iterator[Checkpoint]:
         current = checkpoint
         for settings in steps:
-            current = prune_step(current, settings, retrain_epochs, lr, callbacks, should_stop)
+            current = prune_step(current, settings, retrain_epochs, lr, callbacks, should_stop, data)
             yield current
     return run()
 
