@@ -5,6 +5,7 @@
 * runs (the dashboard's and CLI's run directories): ``$PRUNE_LAB_RUNS`` or ``<repo>/runs``;
 * another torchvision MNIST root to use instead of the embedded copy: ``$PRUNE_LAB_MNIST_ROOT``;
 * stored experiment results: ``$PRUNE_LAB_EXPERIMENTS`` or the shipped ``assets/experiments``;
+* students' sessions (their lines of steps): ``$PRUNE_LAB_SESSIONS`` or ``<runs>/sessions``;
 * the Chromium binary that browser tests, load tests and figure export drive: ``$PRUNE_LAB_CHROMIUM``.
 
 It also names the files inside a run directory, so no other module spells them.
@@ -30,12 +31,18 @@ ENV_RUNS = "PRUNE_LAB_RUNS"
 ENV_MNIST_ROOT = "PRUNE_LAB_MNIST_ROOT"
 ENV_EXPERIMENTS = "PRUNE_LAB_EXPERIMENTS"
 ENV_CHROMIUM = "PRUNE_LAB_CHROMIUM"
+ENV_SESSIONS = "PRUNE_LAB_SESSIONS"  # students' saved lines of steps (service/sessions.py)
 
 # Files inside one run directory (service/runs.py).
 RUN_CONFIG = "config.json"       # what was asked: kind, title, settings, owner
 RUN_STATUS = "status.json"       # queued / running / done / failed / cancelled / interrupted, with a reason
 RUN_METRICS = "metrics.jsonl"    # append-only progress events and step records
 RUN_STEP_FILE = re.compile(r"step-(\d{2,})\.pt")  # the checkpoint after each completed step
+
+
+# Files of the session store (service/sessions.py): one directory per owner, one per line inside it.
+SESSION_FILE = "session.json"    # the owner's lines (start, steps, names) and which one is open
+LINE_START = "start.pt"          # a line's own copy of its starting model (not for shipped checkpoints)
 
 
 def run_step_file(index: int) -> str:
@@ -59,6 +66,12 @@ def cache_dir() -> Path:
 def runs_dir() -> Path:
     """Where run directories go (created on demand)."""
     return Path(os.environ.get(ENV_RUNS, APP_DIR / "runs"))
+
+
+def sessions_dir() -> Path:
+    """Where students' sessions are kept: ``$PRUNE_LAB_SESSIONS`` or ``sessions`` inside the runs directory
+    (so a server restarted on the same runs directory finds them)."""
+    return Path(os.environ.get(ENV_SESSIONS, runs_dir() / "sessions"))
 
 
 def mnist_root_override() -> str | None:

@@ -1,0 +1,248 @@
+"""Students' sessions on the server: each student's lines of work survive a reload, a page switch and a
+server restart.
+
+A *line* is a model as loaded (its ``Start``: a shipped checkpoint, an upload, a trained model, a step of a
+run) followed by the prune steps made from it, in order. A student (an *owner*) has a few lines and one open.
+Everything is on disk under ``paths.sessions_dir()``::
+
+    <owner>/session.json        the owner's lines (start, steps, names, their run) and which one is open
+    <owner>/<line>/start.pt     the line's own copy of its start (not for shipped checkpoints)
+    <owner>/<line>/step-NN.pt   each step's checkpoint: a hard link to the run's file (a copy where links fail)
+
+so a run deleted by the runs' retention never takes a student's line with it. ``session.json`` is replaced
+atomically; a damaged one reads as an empty session (the student starts over, the server carries on).
+
+The owner is ``owner_id(secret)``: a hash of a per-browser secret that is never part of a URL (the dashboard
+keeps it in a cookie), so a shared link carries no rights and a leaked session file reveals no secret.
+
+Bounds (``SessionLimits``), fair per owner: one owner's steps only ever evict that owner's oldest lines
+(steps per line, lines per owner, bytes per owner); across owners, the least recently used session goes
+when there are more than ``owners`` of them, whatever its size.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from . import runs
+from .. import atomic, checkpoint, paths
+from ..checkpoint import Checkpoint
+from ..errors import UserError
+from .session_records import Line, Session, Start, session_from_dict, step_of
+
+OWNER = re.compile(r"[0-9a-f]{32}")
+SECRET = re.compile(r"[A-Za-z0-9_-]{32,64}")
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    steps_per_line: int = 40               # the reference schedule is 12 steps; 40 leaves room to explore
+    lines_per_owner: int = 6               # older lines of the same owner are dropped beyond this
+    owner_bytes: int = 96 * 1024 ** 2      # one owner's files (a LeNet-300-100 step is ~1.4 MB)
+    owners: int = 300                      # sessions kept; the least recently used goes first
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def owner_id(secret: str) -> str:
+    """The owner a browser secret stands for; a malformed secret is refused (it names no directory)."""
+    if not isinstance(secret, str) or not SECRET.fullmatch(secret):
+        raise UserError("malformed session key")
+    return hashlib.sha256(f"prune-lab-session:{secret}".encode()).hexdigest()[:32]
+
+
+class SessionStore:
+    """Read and change owners' sessions; every change is one atomic rewrite of ``session.json`` under the
+    owner's lock (the page thread of each of the owner's tabs may write)."""
+
+    def __init__(self, root: Path | None = None, limits: SessionLimits = SessionLimits()) -> None:
+        self.root, self.limits = root or paths.sessions_dir(), limits
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    # -- reading -------------------------------------------------------------------------------------------
+    def load(self, owner: str) -> Session:
+        path = self._dir(owner) / paths.SESSION_FILE
+        try:
+            return session_from_dict(owner, json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError, KeyError):
+            return Session(owner)
+
+    def checkpoints(self, owner: str, line: Line, builtin: Callable[[str], Checkpoint]) -> list[Checkpoint]:
+        """The line's models, start first; a step whose file cannot be read ends the line there."""
+        start = builtin(line.start.builtin) if line.start.builtin else self._read(owner, line, paths.LINE_START)
+        start = start.copy() if line.start.builtin else start
+        start.origin = line.start.label
+        models = [start]
+        for position, step in enumerate(line.steps, start=1):
+            try:
+                model = self._read(owner, line, paths.run_step_file(position))
+            except UserError:
+                break
+            model.origin = f"{line.start.label} -> {step.percent:g} %"
+            models.append(model)
+        return models
+
+    # -- changing ------------------------------------------------------------------------------------------
+    def start_line(self, owner: str, start: Start, model: Checkpoint | None = None) -> Line:
+        """Open a new line from ``start``; ``model`` is stored as its start unless it is a shipped checkpoint."""
+        if (model is None) != bool(start.builtin):
+            raise ValueError("a line starts from a shipped checkpoint or from a given model, not both")
+        with self._lock(owner):
+            self._make_room_for(owner)
+            line = Line(secrets.token_hex(4), start, updated=time.time())
+            self._line_dir(owner, line).mkdir(parents=True, exist_ok=True)
+            if model is not None:
+                checkpoint.save(model, self._line_dir(owner, line) / paths.LINE_START)
+            session = self.load(owner)
+            self._save(self._fit(replace(session, lines=session.lines + (line,), active=line.id), owner))
+            return line
+
+    def attach(self, owner: str, line_id: str, run_id: str, run_from: int) -> Line:
+        """Steps ``run_from + 1, ...`` of run ``run_id`` belong to this line (a job was queued for it)."""
+        return self._change(owner, line_id, lambda line: replace(line, run=run_id, run_from=run_from))
+
+    def sync(self, owner: str, line_id: str) -> list[Checkpoint]:
+        """Adopt the steps its run has finished since the last look (each one as it lands, also after a server
+        restart); returns the new models, in order."""
+        with self._lock(owner):
+            session = self.load(owner)
+            line = session.line(line_id)
+            if line is None or not line.run:
+                return []
+            try:
+                run = runs.get(line.run)
+            except UserError:  # the run is gone: nothing more can arrive for this line
+                self._save(session.with_line(replace(line, run="")))
+                return []
+            fresh = [index for index in run.steps() if index > line.run_from]
+            if not fresh:
+                return []
+            adopted = []
+            for index in fresh[:max(0, self.limits.steps_per_line - len(line.steps))]:
+                source = run.path / paths.run_step_file(index)
+                model = checkpoint.load(str(source))
+                target = self._line_dir(owner, line) / paths.run_step_file(len(line.steps) + 1)
+                _link(source, target)
+                line = replace(line, steps=line.steps + (step_of(model, run.id, index),),
+                               run_from=index, updated=time.time())
+                model.origin = f"{line.start.label} -> {line.steps[-1].percent:g} %"
+                adopted.append(model)
+            self._save(self._fit(session.with_line(line), owner))
+            return adopted
+
+    def go_back(self, owner: str, line_id: str, keep: int) -> Line:
+        """Keep the first ``keep`` steps (0: the start); later steps go, and the next job opens a new run."""
+        def cut(line: Line) -> Line:
+            for position in range(keep + 1, len(line.steps) + 1):
+                (self._line_dir(owner, line) / paths.run_step_file(position)).unlink(missing_ok=True)
+            return replace(line, steps=line.steps[:max(0, keep)], run="", run_from=0)
+        return self._change(owner, line_id, cut)
+
+    def rename(self, owner: str, line_id: str, name: str) -> Line:
+        name = " ".join(str(name).split())[:80]
+        return self._change(owner, line_id, lambda line: replace(line, name=name))
+
+    def select(self, owner: str, line_id: str) -> Line:
+        with self._lock(owner):
+            session = self.load(owner)
+            line = session.line(line_id)
+            if line is None:
+                raise UserError("that line is no longer saved on the server")
+            self._save(replace(session, active=line.id))
+            return line
+
+    def room(self, owner: str, line_id: str) -> int:
+        """How many more steps the line may take."""
+        line = self.load(owner).line(line_id)
+        return 0 if line is None else max(0, self.limits.steps_per_line - len(line.steps))
+
+    # -- internals -----------------------------------------------------------------------------------------
+    def _change(self, owner: str, line_id: str, change: Callable[[Line], Line]) -> Line:
+        with self._lock(owner):
+            session = self.load(owner)
+            line = session.line(line_id)
+            if line is None:
+                raise UserError("that line is no longer saved on the server")
+            line = replace(change(line), updated=time.time())
+            self._save(session.with_line(line))
+            return line
+
+    def _fit(self, session: Session, owner: str) -> Session:
+        """Drop this owner's least recently used lines (never the open one) until the owner is within the
+        limits again; other owners' lines are never touched."""
+        lines = list(session.lines)
+        for line in sorted(session.lines, key=lambda l: l.updated):
+            over_count = len(lines) > self.limits.lines_per_owner
+            over_bytes = sum(self._bytes(owner, l) for l in lines) > self.limits.owner_bytes
+            if not (over_count or over_bytes):
+                break
+            if line.id == session.active:
+                continue
+            shutil.rmtree(self._line_dir(owner, line), ignore_errors=True)
+            lines.remove(line)
+        return replace(session, lines=tuple(lines))
+
+    def _make_room_for(self, owner: str) -> None:
+        """A new owner's first line: drop whole sessions, least recently used first, beyond ``owners``."""
+        if (self._dir(owner) / paths.SESSION_FILE).exists() or not self.root.is_dir():
+            return
+        others = [d for d in self.root.iterdir() if OWNER.fullmatch(d.name) and d.name != owner]
+        others.sort(key=lambda d: _mtime(d / paths.SESSION_FILE))
+        for old in others[:max(0, len(others) + 1 - self.limits.owners)]:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def _read(self, owner: str, line: Line, name: str) -> Checkpoint:
+        return checkpoint.load(str(self._line_dir(owner, line) / name))
+
+    def _bytes(self, owner: str, line: Line) -> int:
+        folder = self._line_dir(owner, line)
+        return sum(f.stat().st_size for f in folder.glob("*.pt")) if folder.is_dir() else 0
+
+    def _save(self, session: Session) -> None:
+        folder = self._dir(session.owner)
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic.write_json(folder / paths.SESSION_FILE, session.to_dict())
+
+    def _dir(self, owner: str) -> Path:
+        if not isinstance(owner, str) or not OWNER.fullmatch(owner):
+            raise UserError("malformed session owner")
+        return self.root / owner
+
+    def _line_dir(self, owner: str, line: Line) -> Path:
+        return self._dir(owner) / line.id
+
+    def _lock(self, owner: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(owner, threading.Lock())
+
+
+def _link(source: Path, target: Path) -> None:
+    """``target`` becomes ``source``'s content, atomically: a hard link (no bytes copied) or a copy."""
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        try:
+            temp.hardlink_to(source)
+        except OSError:  # another file system, or links not allowed
+            shutil.copyfile(source, temp)
+        temp.replace(target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
