@@ -12,7 +12,7 @@ import plotly.express as px
 
 from bench.timing import goal_line, goals_table
 from pruning_core import analyze, checkpoint, lab
-from pruning_core.plots import figures
+from pruning_core.plots import figures, weights
 from pruning_core.data import load_mnist
 from pruning_core.settings import PruneSettings
 
@@ -30,18 +30,19 @@ def sizes() -> dict[str, int]:
     pixels = test.pixels[0].numpy()
     pair = {"before": before, "after": after}
     limit = float(abs(analyze.fc1_weights(before)).max())
-    built = {f"fc1_heatmap ({view}, {name})": figures.fc1_heatmap(analyze.fc1_weights(c), view)
-             for name, c in (("dense baseline", before), ("after 90 %", after))
-             for view in ("signed", "magnitude", "mask")}
+    titles = {"before": "before", "after": "after"}
+    built = {f"fc1_pair ({view}, before, after 90 %)": weights.fc1_pair(
+        {k: analyze.fc1_weights(c) for k, c in pair.items()}, titles, view) for view in weights.FC1_VIEWS}
     built["plain px.imshow(fc1) for comparison (not used)"] = px.imshow(analyze.fc1_weights(after))
     built.update({
         "accuracy_vs_sparsity": figures.accuracy_vs_sparsity(lab.step_table(after.history), before.accuracy),
         "training_curve (1 retrain epoch)": figures.training_curve(events),
-        "weight_histograms": figures.weight_histograms(
+        "weight_histograms": weights.weight_histograms(
             {k: analyze.weight_histograms(c, limit=limit) for k, c in pair.items()}, ["fc1", "fc2", "fc3"]),
-        f"receptive_fields ({len(NEURONS)} neurons)": figures.receptive_fields(
-            analyze.receptive_fields(after, NEURONS), NEURONS),
-        "pixel_connections": figures.pixel_connections(analyze.pixel_connections(after)),
+        f"receptive_fields_pair ({len(NEURONS)} neurons)": weights.receptive_fields_pair(
+            {k: analyze.receptive_fields(c, NEURONS) for k, c in pair.items()}, NEURONS, titles),
+        "pixel_connections_pair": weights.pixel_connections_pair(
+            {k: analyze.pixel_connections(c) for k, c in pair.items()}, titles),
         "digit": figures.digit(pixels),
         "activation_strips": figures.activation_strips({k: analyze.inspect_pixels(c, pixels) for k, c in pair.items()}),
         "probabilities": figures.probabilities({k: analyze.inspect_pixels(c, pixels) for k, c in pair.items()}),
@@ -57,6 +58,6 @@ def main() -> None:
     print("| figure | bytes |\n|---|---|")
     print("\n".join(f"| {name} | {size:,} |" for name, size in measured.items()))
     print("\nnot measured: scope_comparison and width_comparison (they need an experiment run's results)\n")
-    heatmap = max(size for name, size in measured.items() if name.startswith("fc1_heatmap"))
-    print(goals_table([goal_line("fc1 heatmap (largest view)", heatmap / 1e6, GOAL_BYTES / 1e6, "MB",
+    heatmap = max(size for name, size in measured.items() if name.startswith("fc1_pair"))
+    print(goals_table([goal_line("fc1 before+after pair (largest view)", heatmap / 1e6, GOAL_BYTES / 1e6, "MB",
                                       why="dense weights make a nearly incompressible PNG even with an 8-bit palette")]))

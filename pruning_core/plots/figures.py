@@ -1,34 +1,18 @@
-"""Plotly figures for the dashboard, drawn from ``pruning_core.analyze`` / ``lab`` plain data (no Streamlit).
-
-Colours are fixed here once so every page agrees: one colour per layer, one for the model before pruning
-and one after, and a third for "right after pruning, before retraining". Large matrices (fc1 is 300x784)
-are colour-mapped in numpy and sent as one PNG (``binary_string=True``) instead of 235k JSON numbers.
-"""
+"""Plotly charts for the dashboard and the report - accuracy and training curves, activations, experiment
+comparisons - drawn from ``pruning_core.analyze`` / ``lab`` plain data (no Streamlit). Colours and fonts come
+from ``style.py``; before/after pictures of the weights are in ``weights.py``, the network diagram in
+``network.py``."""
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import PIL.Image
-import plotly.colors as pcolors
 import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-LAYER_COLORS = {"fc1": "#1f77b4", "fc2": "#2ca02c", "fc3": "#9467bd", "all": "#444444"}
-PHASE_COLORS = {"before": "#7f7f7f", "pruned": "#ff7f0e", "after": "#d62728"}
-SCOPE_COLORS = {"global": "#d62728", "layer": "#17becf", "std": "#bcbd22"}
-WIDTH_COLORS = ("#1f77b4", "#e377c2")
-DIVERGING, SEQUENTIAL = "RdBu_r", "Viridis"
-FONT_SIZE = 16  # readable from the back of a classroom
+from .style import LAYER_COLORS, PHASE_COLORS, SCOPE_COLORS, WIDTH_COLORS, style
 
-
-def _style(fig: go.Figure, height: int = 420) -> go.Figure:
-    fig.update_layout(font={"size": FONT_SIZE}, height=height, margin={"l": 60, "r": 20, "t": 80, "b": 50},
-                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.08, "x": 0}, template="plotly_white")
-    return fig
 
 
 def accuracy_vs_sparsity(rows: Sequence[Mapping], baseline_accuracy: float | None = None) -> go.Figure:
@@ -44,7 +28,7 @@ def accuracy_vs_sparsity(rows: Sequence[Mapping], baseline_accuracy: float | Non
                       annotation_text="before pruning", annotation_position="bottom left")
     fig.update_xaxes(title="weights pruned (%)", range=[0, 100])
     fig.update_yaxes(title="test accuracy (%)")
-    return _style(fig)
+    return style(fig)
 
 
 def _cumulative_steps(events: Sequence[Mapping]) -> list[int]:
@@ -77,83 +61,7 @@ def training_curve(events: Sequence[Mapping]) -> go.Figure:
     fig.update_yaxes(title="loss", row=1, col=1)
     fig.update_yaxes(title="test acc. (%)", row=2, col=1)
     fig.update_xaxes(title="optimizer step", row=2, col=1)
-    return _style(fig, 460)
-
-
-def _lut(scale: str, n: int = 256) -> np.ndarray:
-    colours = pcolors.sample_colorscale(scale, list(np.linspace(0, 1, n)))
-    return np.array([pcolors.unlabel_rgb(c) for c in colours], dtype=np.uint8)
-
-
-def _palette_image(values: np.ndarray, scale: str, low: float, high: float) -> go.Image:
-    """values -> an 8-bit palette PNG (256 colours of ``scale``) inside a plotly Image trace. A 300x784 weight
-    matrix is nearly incompressible as 24-bit RGB (~1 MB); as palette indices it is about a third of that."""
-    index = np.rint(np.clip((values - low) / (high - low or 1.0), 0, 1) * 255).astype(np.uint8)
-    image = PIL.Image.frombytes("P", (index.shape[1], index.shape[0]), index.tobytes())
-    image.putpalette(_lut(scale).flatten().tolist())
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
-    return go.Image(source="data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode())
-
-
-def fc1_heatmap(weights: np.ndarray, view: str = "signed") -> go.Figure:
-    """fc1 (neurons x 784 input pixels) as one PNG: ``signed`` (diverging, 0 = white), ``magnitude`` or
-    ``mask`` (black = connection kept)."""
-    nonzero = np.abs(weights[weights != 0])
-    top = float(np.percentile(nonzero, 99.5)) if nonzero.size else 1.0  # a few outliers would wash it out
-    if view == "signed":
-        scale, low, high, title = DIVERGING, -top, top, "weight"
-    elif view == "magnitude":
-        scale, low, high, title = "Greys", 0.0, top, "|weight|"
-    else:
-        scale, low, high, title = "Greys", 0.0, 1.0, "kept"
-    values = (weights != 0).astype(float) if view == "mask" else (np.abs(weights) if view == "magnitude" else weights)
-    fig = go.Figure(_palette_image(values, scale, low, high))
-    fig.update_yaxes(autorange="reversed")
-    # An invisible marker carries the colour bar, which an RGB image does not have.
-    fig.add_scatter(x=[None], y=[None], mode="markers", showlegend=False,
-                    marker={"colorscale": scale, "cmin": low, "cmax": high, "color": [low],
-                            "showscale": True, "colorbar": {"title": title}})
-    fig.update_xaxes(title="input pixel (row-major 28x28)")
-    fig.update_yaxes(title="fc1 neuron")
-    return _style(fig, 520)
-
-
-def receptive_fields(fields: np.ndarray, neurons: Sequence[int], columns: int = 4) -> go.Figure:
-    """A grid of fc1 neurons' incoming weights as 28x28 images (``analyze.receptive_fields``)."""
-    top = float(np.abs(fields).max()) or 1.0
-    fig = px.imshow(fields, facet_col=0, facet_col_wrap=columns, color_continuous_scale=DIVERGING,
-                    zmin=-top, zmax=top, facet_row_spacing=0.06, facet_col_spacing=0.01)
-    for annotation in fig.layout.annotations:  # "facet_col=3" -> "neuron 17"
-        annotation.text = f"#{neurons[int(annotation.text.split('=')[1])]}"
-    fig.update_xaxes(showticklabels=False).update_yaxes(showticklabels=False)
-    rows = -(-len(neurons) // columns)
-    return _style(fig, 100 + 170 * rows)
-
-
-def pixel_connections(counts: np.ndarray) -> go.Figure:
-    """How many fc1 connections survive from each input pixel (``analyze.pixel_connections``); the scale
-    runs to this map's own maximum, so a heavily pruned model's pattern stays visible."""
-    fig = px.imshow(counts, color_continuous_scale=SEQUENTIAL, zmin=0, zmax=max(1, int(counts.max())),
-                    labels={"color": "connections"})
-    fig.update_xaxes(showticklabels=False).update_yaxes(showticklabels=False)
-    return _style(fig, 420)
-
-
-def weight_histograms(hists: Mapping[str, Mapping], layers: Sequence[str], log_y: bool = False) -> go.Figure:
-    """Overlaid histograms of nonzero weights, one panel per layer; ``hists`` maps "before"/"after" to
-    ``analyze.weight_histograms`` results computed over the same edges."""
-    fig = make_subplots(rows=1, cols=len(layers), subplot_titles=list(layers))
-    for col, layer in enumerate(layers, start=1):
-        for label, hist in hists.items():
-            edges = np.asarray(hist["edges"])
-            fig.add_bar(x=(edges[:-1] + edges[1:]) / 2, y=hist["counts"][layer], width=float(edges[1] - edges[0]),
-                        name=label, legendgroup=label, showlegend=col == 1, opacity=0.6,
-                        marker={"color": PHASE_COLORS[label], "line": {"width": 0}}, row=1, col=col)
-    fig.update_layout(barmode="overlay", bargap=0)
-    fig.update_xaxes(title="weight value")
-    fig.update_yaxes(title="count" if len(layers) == 1 else None, type="log" if log_y else "linear")
-    return _style(fig, 420)
+    return style(fig, 460)
 
 
 def digit(pixels: np.ndarray) -> go.Figure:
@@ -161,10 +69,10 @@ def digit(pixels: np.ndarray) -> go.Figure:
     fig = px.imshow(pixels, color_continuous_scale="gray", zmin=0, zmax=255)
     fig.update_layout(coloraxis_showscale=False)
     fig.update_xaxes(showticklabels=False).update_yaxes(showticklabels=False)
-    return _style(fig, 300)
+    return style(fig, 300)
 
 
-def activation_strips(results: Mapping[str, Mapping]) -> go.Figure:
+def activation_strips(results: Mapping[str, Mapping], height: int = 420) -> go.Figure:
     """Each hidden layer's activations as a heat strip per model (white = inactive, ReLU output 0)."""
     layers = ("fc1", "fc2")
     fig = make_subplots(rows=2, cols=1, vertical_spacing=0.35,
@@ -177,7 +85,7 @@ def activation_strips(results: Mapping[str, Mapping]) -> go.Figure:
                         colorscale=scale, showscale=row == 1, colorbar={"title": "ReLU out"}, row=row, col=1)
         fig.update_xaxes(title="neuron", row=row, col=1)
     fig.update_yaxes(autorange="reversed")  # "before" on top, as everywhere else
-    return _style(fig, 420)
+    return style(fig, height)
 
 
 def probabilities(results: Mapping[str, Mapping]) -> go.Figure:
@@ -187,7 +95,7 @@ def probabilities(results: Mapping[str, Mapping]) -> go.Figure:
         fig.add_bar(x=list(range(10)), y=result["probabilities"], name=label, marker_color=PHASE_COLORS[label])
     fig.update_xaxes(title="digit", tickmode="linear")
     fig.update_yaxes(title="probability", range=[0, 1])
-    return _style(fig, 320)
+    return style(fig, 320)
 
 
 def class_mean_active(means: Mapping[str, Mapping[str, Sequence[float]]]) -> go.Figure:
@@ -199,7 +107,7 @@ def class_mean_active(means: Mapping[str, Mapping[str, Sequence[float]]]) -> go.
                         marker_color=PHASE_COLORS[label], row=1, col=col)
     fig.update_xaxes(title="digit", tickmode="linear")
     fig.update_yaxes(title="mean active neurons", row=1, col=1)
-    return _style(fig, 400)
+    return style(fig, 400)
 
 
 def scope_comparison(runs: Sequence[Mapping]) -> go.Figure:
@@ -214,7 +122,7 @@ def scope_comparison(runs: Sequence[Mapping]) -> go.Figure:
         shown.add(scope)
     fig.update_xaxes(title="weights pruned (%)")
     fig.update_yaxes(title="test accuracy after retraining (%)")
-    return _style(fig)
+    return style(fig)
 
 
 def width_comparison(runs: Sequence[Mapping]) -> go.Figure:
@@ -228,7 +136,7 @@ def width_comparison(runs: Sequence[Mapping]) -> go.Figure:
                             showlegend=col == 1, mode="lines+markers", row=1, col=col,
                             line={"color": WIDTH_COLORS[index % len(WIDTH_COLORS)], "width": 3})
     fig.update_xaxes(title="weights pruned (%)")
-    return _style(fig)
+    return style(fig)
 
 
 def run_comparison(runs: Mapping[str, Sequence[Mapping]]) -> go.Figure:
@@ -243,7 +151,7 @@ def run_comparison(runs: Mapping[str, Sequence[Mapping]]) -> go.Figure:
                             line={"color": colour, "dash": dash, "width": 3}, marker={"size": 9})
     fig.update_xaxes(title="weights pruned (%)", range=[0, 100])
     fig.update_yaxes(title="test accuracy (%)")
-    return _style(fig, 460)
+    return style(fig, 460)
 
 
 def curves(series: Mapping[str, tuple[Sequence[float], Sequence[float]]], x_title: str,
@@ -252,7 +160,7 @@ def curves(series: Mapping[str, tuple[Sequence[float], Sequence[float]]], x_titl
     fig = go.Figure([go.Scatter(x=list(x), y=list(y), name=name, mode="lines+markers",
                                 line={"color": LAYER_COLORS.get(name)}) for name, (x, y) in series.items()])
     fig.update_layout(xaxis_title=x_title, yaxis_title=y_title)
-    return _style(fig)
+    return style(fig)
 
 
 def sensitivity(result: Mapping) -> go.Figure:
