@@ -5,6 +5,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+CLUSTER := $(VENV)/.cluster-installed
 # 127.0.0.1 by default: only this computer can open the lab. For a classroom LAN: make run HOST=0.0.0.0
 HOST ?= 127.0.0.1
 PORT ?= 8501
@@ -16,10 +17,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
 	@touch $(STAMP)
 
-run: $(STAMP)
+# Ray (requirements-cluster.txt) is optional: installed for the tests and for a server that uses it.
+$(CLUSTER): $(STAMP) requirements-cluster.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-cluster.txt
+	@touch $(CLUSTER)
+
+run: $(STAMP) $(if $(filter ray,$(PRUNE_LAB_EXECUTOR)),$(CLUSTER))
 	$(PY) -m streamlit run app.py --server.address $(HOST) --server.port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) $(CLUSTER)
 	$(PY) -m pytest -q
 
 # The inner loop: everything except the browser and other slow tests (make test still runs everything).

@@ -16,8 +16,9 @@ from pathlib import Path
 from collections.abc import Callable, Iterator
 from typing import NoReturn
 
-from . import analyze, atomic, checkpoint, lab, paths
+from . import analyze, atomic, checkpoint, cpus, lab, paths
 from .research import experiments
+from .service import executors, sweep
 from .data import load_mnist, resolve_device
 from .errors import UserError
 from .progress import ProgressBar
@@ -70,6 +71,18 @@ def count_arg(text: str, low: int = 0, high: int = 1000) -> int:
     if not low <= value <= high:
         raise argparse.ArgumentTypeError(f"must be in {low}..{high}, got {value}")
     return value
+
+
+def scopes_arg(text: str) -> list[str]:
+    scopes = text.split(",")
+    for scope in scopes:
+        if scope not in PRUNE_SCOPES:
+            raise argparse.ArgumentTypeError(f"scope must be one of {', '.join(PRUNE_SCOPES)}, got {scope!r}")
+    return scopes
+
+
+def counts_arg(text: str) -> list[int]:
+    return [count_arg(part, 0, 2**63 - 1) for part in text.split(",")]
 
 
 def hidden_arg(text: str) -> ModelSettings:
@@ -157,6 +170,16 @@ def build_parser() -> Parser:
     p.add_argument("--lr", type=lr_arg)
     p.add_argument("--out-dir", type=out_dir, required=True)
 
+    p = sub.add_parser("sweep", parents=[common], help="independent prune + retrain points, on an executor")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--percents", type=percents_arg, required=True, help="e.g. 50,90")
+    p.add_argument("--scopes", type=scopes_arg, default=["global"], help="e.g. global,layer")
+    p.add_argument("--seeds", type=counts_arg, default=[], help="retraining seeds (default: the recipe's)")
+    p.add_argument("--widths", type=counts_arg, default=[], help="first hidden layer widths (trains baselines)")
+    p.add_argument("--retrain-epochs", type=count_arg, default=1)
+    p.add_argument("--lr", type=lr_arg)
+    p.add_argument("--executor", choices=executors.NAMES, help="default: $PRUNE_LAB_EXECUTOR or local")
+
     p = sub.add_parser("evaluate", parents=[common], help="test accuracy and sparsity of a checkpoint")
     p.add_argument("--checkpoint", required=True)
 
@@ -226,6 +249,21 @@ def run_schedule(args: argparse.Namespace, bar: ProgressBar) -> dict:
     return {"out_dir": str(args.out_dir.resolve()), "steps": rows}
 
 
+def run_sweep(args: argparse.Namespace, bar: ProgressBar) -> dict:
+    if resolve_device(args.device).type != "cpu":
+        raise UserError("sweep runs on CPUs (one thread per point); use --device cpu")
+    start = checkpoint.load(args.checkpoint)
+    points = sweep.plan(start, args.percents, args.scopes, args.seeds, args.widths, args.retrain_epochs, args.lr)
+    executor = executors.create(args.executor, slots=cpus.AVAILABLE)
+    try:
+        results = sweep.run(checkpoint.resolve(args.checkpoint).read_bytes(), points, executor,
+                            args.retrain_epochs, args.lr, on_progress=sweep.ProgressLine(sys.stderr))
+    finally:
+        executor.close()
+    return {"executor": executor.name, "slots": executor.slots, "checkpoint": str(checkpoint.resolve(args.checkpoint)),
+            "retrain_epochs": args.retrain_epochs, "results": results}
+
+
 def run_evaluate(args: argparse.Namespace, bar: ProgressBar) -> dict:
     loaded = checkpoint.load(args.checkpoint, resolve_device(args.device))
     return {"checkpoint": str(checkpoint.resolve(args.checkpoint)), **lab.summary(loaded)}
@@ -243,7 +281,7 @@ def run_inspect(args: argparse.Namespace, bar: ProgressBar) -> dict:
 
 
 COMMANDS = {"train": run_train, "prune": run_prune, "schedule": run_schedule, "evaluate": run_evaluate,
-            "inspect": run_inspect, "experiments": run_experiments, "report": run_report}
+            "inspect": run_inspect, "experiments": run_experiments, "report": run_report, "sweep": run_sweep}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@
 * stored experiment results: ``$PRUNE_LAB_EXPERIMENTS`` or the shipped ``assets/experiments``;
 * students' sessions (their lines of steps): ``$PRUNE_LAB_SESSIONS`` or ``<runs>/sessions``;
 * the Chromium binary that browser tests, load tests and figure export drive: ``$PRUNE_LAB_CHROMIUM``.
+* where jobs and sweeps run: ``$PRUNE_LAB_EXECUTOR`` (``local`` or ``ray``; Ray reads its own ``RAY_ADDRESS``).
 
 It also names the files inside a run directory, so no other module spells them.
 """
@@ -32,6 +33,7 @@ ENV_MNIST_ROOT = "PRUNE_LAB_MNIST_ROOT"
 ENV_EXPERIMENTS = "PRUNE_LAB_EXPERIMENTS"
 ENV_CHROMIUM = "PRUNE_LAB_CHROMIUM"
 ENV_SESSIONS = "PRUNE_LAB_SESSIONS"  # students' saved lines of steps (service/sessions.py)
+ENV_EXECUTOR = "PRUNE_LAB_EXECUTOR"  # where jobs and sweeps run: local (default) or ray (service/executors)
 
 # Files inside one run directory (service/runs.py).
 RUN_CONFIG = "config.json"       # what was asked: kind, title, settings, owner
@@ -55,6 +57,8 @@ BUILTIN_CHECKPOINTS = {
     "baseline-paper": "baseline-paper.pt",
     "paper-92": "paper-92.pt",  # Han et al.'s LeNet-300-100 point, made by `python -m pruning_core report`
     "paper-98": "paper-98.pt",  # the 50x moonshot, made by the same command
+    "paper-68x": "paper-68x.pt",  # >= 68x counting biases: `python -m pruning_core.research.protocol final 53113`
+    "lenet5-92": "lenet5-92.pt",  # LeNet-5 at 92 %: `python -m pruning_core.research.protocol lenet5 53113`
 }
 
 

@@ -1,0 +1,96 @@
+"""The executor interface: where the service layer's work runs - in this machine's processes or on a Ray cluster.
+
+A *work* is a picklable top-level function ``fn(ctx, *args) -> result`` (``result`` picklable too). It reports
+progress with ``ctx.report(event)``, polls ``ctx.should_stop()`` at batch boundaries (the engine's
+``should_stop`` argument) and hands each completed checkpoint to ``ctx.keep`` - as bytes, so a result can
+cross a process or machine boundary without a shared file system.
+
+``Executor.submit`` returns a ``Handle``. The submitter (the job queue, the sweep) drains ``handle.updates()``
+while the work runs - progress event dicts and kept checkpoint bytes, in the order the work produced them -
+may ``cancel()`` it, and reads ``result()``: the return value, or the exception that ended it: ``Cancelled``
+(stopped at a batch boundary), a ``UserError`` raised by the work, or ``WorkerLost`` (the process running it
+died; the submitter carries on).
+"""
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ... import checkpoint
+from ...checkpoint import Checkpoint
+from ...errors import UserError
+from ...train import Progress
+
+
+class WorkerLost(UserError):
+    """The process (or machine) running a work died before the work finished."""
+
+
+@dataclass(frozen=True)
+class Update:
+    """One thing a running work handed back: ``kind`` "event" (a progress dict) or "keep" (checkpoint bytes)."""
+
+    kind: str
+    payload: dict | bytes
+
+
+class Context(Protocol):
+    """What a work sees of its executor."""
+
+    def report(self, event: Progress) -> None: ...
+
+    def should_stop(self) -> bool: ...
+
+    def keep(self, ckpt: Checkpoint) -> None: ...
+
+
+Work = Callable[..., Any]  # fn(ctx: Context, *args) -> picklable result
+
+
+def event_update(event: Progress) -> Update:
+    return Update("event", dataclasses.asdict(event))
+
+
+def keep_update(ckpt: Checkpoint) -> Update:
+    return Update("keep", checkpoint.to_bytes(ckpt))
+
+
+class Handle(ABC):
+    """A submitted work, seen from the submitting process."""
+
+    @abstractmethod
+    def updates(self) -> list[Update]:
+        """Everything reported since the previous call (never blocks for long)."""
+
+    @abstractmethod
+    def cancel(self) -> None:
+        """Ask the work to stop at its next batch boundary (or not to start)."""
+
+    @abstractmethod
+    def done(self) -> bool:
+        """True once ``result()`` would return or raise without waiting."""
+
+    @abstractmethod
+    def result(self, timeout: float | None = None) -> Any:
+        """The work's return value; raises what ended it (``TimeoutError`` if still running at ``timeout``)."""
+
+
+class Executor(ABC):
+    """Runs works; ``slots`` of them at once (the queue's wait estimate divides by it)."""
+
+    name: str = ""
+    slots: int = 1
+
+    @abstractmethod
+    def submit(self, fn: Work, *args: Any) -> Handle:
+        """Start ``fn(ctx, *args)`` as soon as a slot is free."""
+
+    def share(self, value: Any) -> Any:
+        """``value`` in a form cheap to pass to many submits (Ray: one copy in the object store)."""
+        return value
+
+    def close(self) -> None:
+        """Release the executor's workers (running works are abandoned)."""

@@ -1,0 +1,106 @@
+"""Executors (service/executors) and sweeps (service/sweep) on a real local Ray instance: the same points give
+the same numbers on ``local`` and ``ray``, cancel reaches a remote work, and a killed worker fails its job
+with a reason while the submitter carries on. Few and small: Ray start-up alone takes seconds."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from pruning_core import checkpoint, cli
+from pruning_core.errors import UserError
+from pruning_core.service import executors, sweep
+from pruning_core.train import Cancelled
+
+ray = pytest.importorskip("ray")
+
+
+@pytest.fixture(scope="module")
+def ray_executor():
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    executor = executors.create("ray")
+    yield executor
+    executor.close()
+    ray.shutdown()
+
+
+def wait_until_stopped(ctx, pid_file: str) -> str:
+    """A work that writes its process id, then idles until cancelled (a stand-in for a long training)."""
+    Path(pid_file).write_text(str(os.getpid()))
+    while not ctx.should_stop():
+        time.sleep(0.01)
+    raise Cancelled()
+
+
+def started_pid(pid_file: Path, timeout: float = 60.0) -> int:
+    deadline = time.monotonic() + timeout
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline, "the remote work never started"
+        time.sleep(0.05)
+    return int(pid_file.read_text())
+
+
+@pytest.mark.slow
+def test_sweep_gives_the_same_numbers_on_local_and_ray(ray_executor) -> None:
+    start = checkpoint.load("baseline")
+    points = sweep.plan(start, [50.0, 90.0], ["layer"], retrain_epochs=1)
+    data = checkpoint.resolve("baseline").read_bytes()
+    local = executors.create("local", slots=2)
+    seen: list[tuple[float, int]] = []
+    on_local = sweep.run(data, points, local, 1)
+    on_ray = sweep.run(data, points, ray_executor, 1, on_progress=lambda f, done, total: seen.append((f, done)))
+    local.close()
+    keys = ("percent", "scope", "seed", "accuracy_after_prune", "accuracy_after_retrain", "nonzero")
+    assert [{k: r[k] for k in keys} for r in on_ray] == [{k: r[k] for k in keys} for r in on_local]
+    assert [r["percent"] for r in on_ray] == [50.0, 90.0]
+    assert on_ray[1]["nonzero"] < on_ray[0]["nonzero"]
+    assert seen[-1] == (1.0, 2) and any(0 < f < 1 for f, _ in seen)  # progress streamed while it ran
+
+
+@pytest.mark.slow
+def test_cancel_reaches_a_running_ray_work(ray_executor, tmp_path: Path) -> None:
+    handle = ray_executor.submit(wait_until_stopped, str(tmp_path / "pid"))
+    started_pid(tmp_path / "pid")
+    asked = time.monotonic()
+    handle.cancel()
+    with pytest.raises(Cancelled):
+        handle.result(timeout=30)
+    assert time.monotonic() - asked < 5
+
+
+@pytest.mark.slow
+def test_a_killed_ray_worker_fails_its_job_with_a_reason(ray_executor, tmp_path: Path) -> None:
+    handle = ray_executor.submit(wait_until_stopped, str(tmp_path / "pid"))
+    os.kill(started_pid(tmp_path / "pid"), signal.SIGKILL)
+    with pytest.raises(executors.WorkerLost, match="stopped unexpectedly"):
+        handle.result(timeout=60)
+    # The executor still works after losing a worker.
+    again = ray_executor.submit(wait_until_stopped, str(tmp_path / "pid2"))
+    started_pid(tmp_path / "pid2")
+    again.cancel()
+    with pytest.raises(Cancelled):
+        again.result(timeout=30)
+
+
+def test_unknown_executor_is_a_user_error() -> None:
+    with pytest.raises(UserError, match="unknown executor 'nope'"):
+        executors.create("nope")
+
+
+@pytest.mark.parametrize("argv", [
+    ["--percents", "50,90", "--scopes", "global,nope"],
+    ["--percents", "50,101"],
+    ["--percents", "50", "--executor", "slurm"],
+    ["--percents", "50", "--widths", "0"],
+])
+def test_sweep_bad_input_is_one_line_exit_2(argv: list[str], capsys: pytest.CaptureFixture) -> None:
+    try:  # argparse's checks exit; the plan's checks (a width, a reachable percent) return the code
+        code = cli.main(["sweep", "--checkpoint", "baseline", "--retrain-epochs", "1", *argv])
+    except SystemExit as stopped:
+        code = stopped.code
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert captured.err.count("\n") == 1 and captured.err.startswith("prune-lab: error:")
