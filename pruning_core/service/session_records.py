@@ -95,10 +95,13 @@ class Line:
         return " -> ".join(parts)
 
     def step_name(self, position: int) -> str:
-        """Position 0 is the start, 1.. the steps: "baseline-paper" or "90 % (step 1)"."""
+        """How the model at ``position`` (0: the start, 1..: the steps) is named on every page:
+        "baseline-paper", "baseline -> 90 % -> 95 %", or "my try, step 2" on a line the student named."""
         if position == 0:
-            return self.start.name
-        return f"{self.steps[position - 1].percent:g} % (step {position})"
+            return self.start.label
+        if self.name:
+            return f"{self.name}, step {position}"
+        return dataclasses.replace(self, steps=self.steps[:position]).title
 
 
 @dataclass(frozen=True)

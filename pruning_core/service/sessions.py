@@ -78,18 +78,22 @@ class SessionStore:
         except (OSError, ValueError, TypeError, KeyError):
             return Session(owner)
 
-    def checkpoints(self, owner: str, line: Line, builtin: Callable[[str], Checkpoint]) -> list[Checkpoint]:
-        """The line's models, start first; a step whose file cannot be read ends the line there."""
-        start = builtin(line.start.builtin) if line.start.builtin else self._read(owner, line, paths.LINE_START)
-        start = start.copy() if line.start.builtin else start
-        start.origin = line.start.label
-        models = [start]
-        for position, step in enumerate(line.steps, start=1):
+    def checkpoints(self, owner: str, line: Line, builtin: Callable[[str], Checkpoint],
+                    since: int = 0) -> list[Checkpoint]:
+        """The line's models from position ``since`` (0: the start, 1..: the steps); a step whose file cannot
+        be read ends the line there."""
+        models = []
+        if since == 0:
+            start = builtin(line.start.builtin).copy() if line.start.builtin else \
+                self._read(owner, line, paths.LINE_START)
+            start.origin = line.start.label
+            models.append(start)
+        for position in range(max(1, since), len(line.steps) + 1):
             try:
                 model = self._read(owner, line, paths.run_step_file(position))
             except UserError:
                 break
-            model.origin = f"{line.start.label} -> {step.percent:g} %"
+            model.origin = line.step_name(position)
             models.append(model)
         return models
 
@@ -136,7 +140,7 @@ class SessionStore:
                 _link(source, target)
                 line = replace(line, steps=line.steps + (step_of(model, run.id, index),),
                                run_from=index, updated=time.time())
-                model.origin = f"{line.start.label} -> {line.steps[-1].percent:g} %"
+                model.origin = line.step_name(len(line.steps))
                 adopted.append(model)
             self._save(self._fit(session.with_line(line), owner))
             return adopted

@@ -1,0 +1,84 @@
+"""The student's durable session in the dashboard (Streamlit glue over ``pruning_core.service.sessions``).
+
+Who: a per-browser secret kept in a cookie that the app sets once with a few lines of JavaScript
+(``st.html``) and reads back with ``st.context.cookies`` when a tab connects. It is never in a URL, so a
+shared or projected link carries no rights: a classmate opening it is a different owner. The owner id is a
+hash of the secret (``sessions.owner_id``).
+
+What: the owner's open *line* - the model as loaded and each step since - is on the server. Every run of a
+page reads it back (a reload, a page switch, a restarted server lose nothing) and adopts the steps its job
+has finished so far, so every page shows each step as it lands. Checkpoints are loaded once per session and
+kept in ``st.session_state`` while the line is unchanged.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import streamlit as st
+
+from pruning_core import paths
+from pruning_core.checkpoint import Checkpoint
+from pruning_core.service import sessions
+from pruning_core.service.session_records import Line, Start, start_of
+from pruning_core.service.sessions import SessionStore
+
+COOKIE = "prune_lab_key"
+COOKIE_DAYS = 180
+_stores: dict[Path, SessionStore] = {}
+_stores_lock = threading.Lock()
+
+
+def store() -> SessionStore:
+    """The server's session store (one per sessions directory, so all tabs share its per-owner locks)."""
+    root = paths.sessions_dir()
+    with _stores_lock:
+        return _stores.setdefault(root, SessionStore(root))
+
+
+def owner() -> str:
+    """This browser's owner id; on a browser's first visit the secret is made here and planted in a cookie."""
+    if "session_secret" not in st.session_state:
+        given = st.context.cookies.get(COOKIE) or ""
+        st.session_state.session_secret = given if sessions.SECRET.fullmatch(given) else sessions.new_secret()
+        if given != st.session_state.session_secret:
+            _plant_cookie(st.session_state.session_secret)
+    return sessions.owner_id(st.session_state.session_secret)
+
+
+def _plant_cookie(secret: str) -> None:
+    # SameSite=Strict: the browser never sends it along with another site's request. The secret is URL-safe
+    # base64, so it needs no quoting inside the script.
+    st.html(f"<script>document.cookie = '{COOKIE}={secret}; path=/; max-age={COOKIE_DAYS * 86400}; "
+            "SameSite=Strict';</script>", unsafe_allow_javascript=True, width="content")
+
+
+def line(default: Start, default_model: Checkpoint | None = None) -> Line:
+    """The owner's open line, after adopting the steps its job finished since the last look; a new owner
+    (or one whose lines were all dropped) starts a line from ``default``."""
+    me, saved = owner(), store()
+    current = saved.load(me).line()
+    if current is None:
+        return saved.start_line(me, default, default_model)
+    if current.run and saved.sync(me, current.id):
+        current = saved.load(me).line()
+    return current
+
+
+def models(current: Line, builtin) -> list[Checkpoint]:
+    """The line's checkpoints, start first; only the ones not yet in memory are read from disk."""
+    key = (current.id, current.start.label, tuple((s.run, s.index, s.percent) for s in current.steps))
+    cached = st.session_state.get("line_models")
+    if cached and cached[0] == key:
+        return cached[1]
+    if cached and cached[0][:2] == key[:2] and key[2][:len(cached[0][2])] == cached[0][2]:
+        loaded = cached[1] + store().checkpoints(owner(), current, builtin, since=len(cached[1]))
+    else:
+        loaded = store().checkpoints(owner(), current, builtin)
+    st.session_state.line_models = (key, loaded)
+    return loaded
+
+
+def start(model: Checkpoint, label: str, builtin: str = "") -> Line:
+    """Open a new line from ``model`` (a shipped checkpoint is referred to by name, anything else stored)."""
+    return store().start_line(owner(), start_of(model, label, builtin), None if builtin else model)
