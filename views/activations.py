@@ -16,8 +16,8 @@ from pruning_core.plots import figures
 
 SOURCES = ("Test image", "Draw", "Upload a photo")
 CANVAS_PX = 240
-BIAS_FREE = ("Without biases: the count Han et al.'s reference blog uses - a neuron counts as active when the "
-             "weighted sum of its inputs alone is positive, leaving out the bias it adds to every image.")
+BIAS_FREE = ("Without biases: a neuron counts as active when the weighted sum of its inputs alone is positive, "
+             "leaving out the bias it adds to every image (the reference blog's counts match the with-bias count).")
 
 
 def test_image(test) -> tuple[np.ndarray | None, int, str]:
