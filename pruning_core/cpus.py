@@ -1,0 +1,59 @@
+"""The one place that knows how many CPUs this process may use and how many intra-op threads training gets.
+
+* ``AVAILABLE`` - CPUs this process may run on, computed once (``os.sched_getaffinity`` where it exists: a
+  container or ``taskset`` can allow fewer than the machine has; macOS and Windows lack it).
+* ``server_threads()`` - the dashboard server's choice and its reason, measured by ``bench/epoch.py``.
+* ``threads(count)`` - a block run with ``count`` intra-op threads in the calling thread only.
+
+Nothing here is a setting that one caller changes for another: a count is either passed as an argument
+(``train(..., threads=)``, ``evaluate(..., threads=)``) or applied for the duration of one ``with`` block in
+one thread (the job queue wraps each job in ``threads(queue.threads)``); outside any block the count is
+``AVAILABLE``. The count is fixed for a whole training call, never adaptive, because a different count
+changes the floating-point summation order and so the exact bits of the result.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+
+import torch
+
+AVAILABLE: int = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+_scope = threading.local()  # the count of the innermost ``threads`` block of each thread
+
+
+def server_threads() -> int:
+    """Threads for each job of the dashboard server: one CPU fewer than it has.
+
+    Why (bench/epoch.py, "server threads" table): the server shares its CPUs with web traffic and students'
+    page runs. With every CPU in use, OpenMP threads that find one CPU busy wait for each other at every
+    matmul: on 2 CPUs with one CPU kept busy, an epoch at 2 threads was several times slower than at 1, while
+    on a quiet machine 2 threads gain only ~1.5x. One CPU left free keeps training at full speed when it
+    matters - a classroom server is rarely quiet."""
+    return max(1, AVAILABLE - 1)
+
+
+def current() -> int:
+    """The calling thread's count: that of its innermost ``threads`` block, else ``AVAILABLE``."""
+    return getattr(_scope, "count", AVAILABLE)
+
+
+@contextlib.contextmanager
+def threads(count: int | None) -> Iterator[int]:
+    """Run the block with ``count`` intra-op threads (``None``: keep ``current()``) in the calling thread,
+    then restore the previous count; yields the count in force."""
+    count = current() if count is None else max(1, int(count))
+    previous_torch, previous_scope = torch.get_num_threads(), getattr(_scope, "count", None)
+    torch.set_num_threads(count)
+    _scope.count = count
+    try:
+        yield count
+    finally:
+        torch.set_num_threads(previous_torch)
+        if previous_scope is None:
+            del _scope.count
+        else:
+            _scope.count = previous_scope
