@@ -15,6 +15,11 @@ def label(index: int, ckpt: Checkpoint) -> str:
     return "as loaded" if index == 0 else f"step {index}: {ckpt.history[-1].percent:g} %"
 
 
+def widths(ckpt: Checkpoint) -> list[int]:
+    """The network's layer widths, input to output (784, 300, 100, 10 for LeNet-300-100)."""
+    return [784, *ckpt.model.settings.hidden, 10]
+
+
 def shown_index() -> int:
     """The scrubbed step, or the latest one; a stale choice (steps were reset or went back) falls to the latest."""
     last = len(ui_state.steps()) - 1

@@ -16,6 +16,7 @@ from pruning_core.plots import figures
 
 SOURCES = ("Test image", "Draw", "Upload a photo")
 CANVAS_PX = 240
+ZOOM = 6
 BIAS_FREE = ("Without biases: a neuron counts as active when the weighted sum of its inputs alone is positive, "
              "leaving out the bias it adds to every image (the reference blog's counts match the with-bias count).")
 
@@ -57,6 +58,7 @@ st.title("Activations")
 models, titles = ui_steps.pair(), ui_steps.titles()
 test = ui_state.dataset().test
 source = st.radio("Digit from", SOURCES, horizontal=True, key="digit-source", label_visibility="collapsed")
+st.write("")  # room for the canvas' toolbar, which floats above it
 input_col, processed_col, result_col = st.columns([3, 2, 5])
 try:
     with input_col:
@@ -74,10 +76,11 @@ except UserError as err:
 if source == SOURCES[2]:  # a test image is its own model input and the canvas shows the drawing itself
     input_col.image(original, caption="your photo", width=CANVAS_PX)
 with processed_col:
-    ui_state.chart(figures.digit(pixels), f"{name}: label {'?' if truth is None else truth}, "
-                   f"{results['after']['nonzero_pixels']} nonzero pixels - what the model sees"
-                   + ("." if source == SOURCES[0] else ": background removed, cropped to 20 px, centred in 28x28."),
-                   "digit-image")
+    # Each of the 28x28 pixels as a 6x6 block: the model's real input, sharp, without a plot's axes.
+    st.image(np.kron(pixels, np.ones((ZOOM, ZOOM), np.uint8)), width=28 * ZOOM)
+    st.caption(f"{name}: label {'?' if truth is None else truth}, {results['after']['nonzero_pixels']} nonzero "
+               "pixels - what the model sees" + ("." if source == SOURCES[0] else
+                                                 ": background removed, cropped to 20 px, centred in 28x28."))
 with result_col:
     cols = st.columns(3)
     cols[0].metric("True label", "?" if truth is None else str(truth))

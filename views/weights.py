@@ -5,7 +5,8 @@ import streamlit as st
 
 import ui_state
 import ui_steps
-from pruning_core import analyze
+from pruning_core import analyze, lab
+from pruning_core.plots import network
 from pruning_core.plots import weights as figures
 
 VIEWS = {"signed": "signed weights (blue < 0 < red)", "magnitude": "|weight|", "mask": "mask (kept / pruned)"}
@@ -43,3 +44,12 @@ ui_state.chart(figures.pixel_connections_pair(counts, titles),
                f"Look at the edge of the image: it loses its connections first (before "
                f"{int(counts['before'].sum()):,} connections, after {int(counts['after'].sum()):,}, at most "
                f"{hidden} per pixel; logarithmic colours so both stay readable).", "pixels-pair")
+
+steps = ui_state.steps()
+if len(steps) > 1:
+    st.subheader("Play through the steps")
+    frames = [{"label": ui_steps.label(i, c), "fc1": analyze.fc1_weights(c), "counts": lab.layer_counts(c)}
+              for i, c in enumerate(steps)]
+    ui_state.chart(network.pruning_animation(ui_steps.widths(steps[-1]), frames),
+                   "Press Play steps and watch the blue thin out: the fc1 mask (left) and the lines between the "
+                   "layers (right; the share of lines drawn is the share of weights kept) step by step.", "animation")

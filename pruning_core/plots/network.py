@@ -93,7 +93,7 @@ def pruning_animation(widths: Sequence[int], steps: Sequence[Mapping]) -> go.Fig
                 *_diagram_traces(widths, step["counts"])]
 
     fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=0.03,
-                        subplot_titles=["fc1 mask (blue = kept)", "connections per layer"])
+                        subplot_titles=["fc1 mask (blue = kept)", ""])
     first = traces(steps[0])
     fig.add_trace(first[0], row=1, col=1)
     for trace in first[1:]:

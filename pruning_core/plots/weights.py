@@ -55,10 +55,14 @@ def fc1_pair(weights: Mapping[str, np.ndarray], titles: Mapping[str, str], view:
         low = -top if view == "signed" else 0.0
         _colour_key(fig, DIVERGING if view == "signed" else "Greys", low, top,
                     "weight" if view == "signed" else "|weight|")
-    fig.update_yaxes(autorange="reversed", showticklabels=False)
+    # Stretch rows to the panel's height: at 1:1 a 300x784 matrix beside another would be a thin strip.
+    fig.update_yaxes(autorange="reversed", showticklabels=False, scaleanchor=False)
     fig.update_yaxes(title="fc1 neuron", row=1, col=1)
     fig.update_xaxes(title="input pixel (784)", showticklabels=False)
-    return style(fig, height)
+    style(fig, height)
+    if view == "mask":  # beside the panels, where the colour bar of the other views is
+        fig.update_layout(legend={"orientation": "v", "x": 1.01, "xanchor": "left", "y": 1, "yanchor": "top"})
+    return fig
 
 
 def receptive_fields_pair(fields: Mapping[str, np.ndarray], neurons: Sequence[int], titles: Mapping[str, str],
