@@ -14,6 +14,8 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+POLL_TIMEOUT = 30.0  # an auto-rerun the server dropped (its fragment is gone) is never answered
+
 
 class Client:
     def __init__(self) -> None:
@@ -59,6 +61,11 @@ class Client:
             kind = message.WhichOneof("type")
             if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
                 self._element(message.delta.new_element)
+            elif kind == "new_session" and not message.metadata.run.fragment_ids:
+                # A full run starts: as the browser does, forget the auto-reruns of the previous run; this run
+                # registers the ones it still has. Polling a fragment the run removed (the job panel after
+                # its job ended) is silently dropped by the server: no script_finished would ever come.
+                self.fragments.clear()
             elif kind == "navigation" and message.navigation.page_script_hash:
                 self.page_hash = message.navigation.page_script_hash
             elif kind == "auto_rerun":
@@ -93,7 +100,10 @@ async def student(url: str, everyone_here: asyncio.Barrier, deadline: float, res
             if time.time() > deadline:
                 raise TimeoutError("job did not finish before the load test's deadline")
             for fragment in list(client.fragments):
-                samples.append(("poll", await client.rerun(fragment_id=fragment)))
+                try:
+                    samples.append(("poll", await client.rerun(fragment_id=fragment, timeout=POLL_TIMEOUT)))
+                except TimeoutError:  # the fragment vanished in a run that crossed this poll: as a browser, go on
+                    result["dropped_polls"] = result.get("dropped_polls", 0) + 1
             await asyncio.sleep(min(client.fragments.values(), default=0.5))
         result["done"] = time.time()
     except Exception as err:  # one student's failure is a measured outcome, not the end of the test

@@ -1,6 +1,7 @@
-"""Executors (service/executors) and sweeps (service/sweep) on a real local Ray instance: the same points give
-the same numbers on ``local`` and ``ray``, cancel reaches a remote work, and a killed worker fails its job
-with a reason while the submitter carries on. Few and small: Ray start-up alone takes seconds."""
+"""Executors (service/executors) and sweeps (service/sweep): local worker processes and a real local Ray
+instance. The same points give the same numbers on ``local`` and ``ray``, cancel reaches a running work in
+another process, and a killed worker fails its job with a reason while the submitter carries on. Few and
+small: Ray start-up alone takes seconds."""
 from __future__ import annotations
 
 import os
@@ -27,6 +28,18 @@ def ray_executor():
     ray.shutdown()
 
 
+@pytest.fixture(scope="module")
+def local_executor():
+    executor = executors.create("local", slots=2)
+    yield executor
+    executor.close()
+
+
+@pytest.fixture(params=["local", "ray"])
+def executor(request):
+    return request.getfixturevalue(f"{request.param}_executor")
+
+
 def wait_until_stopped(ctx, pid_file: str) -> str:
     """A work that writes its process id, then idles until cancelled (a stand-in for a long training)."""
     Path(pid_file).write_text(str(os.getpid()))
@@ -44,15 +57,13 @@ def started_pid(pid_file: Path, timeout: float = 60.0) -> int:
 
 
 @pytest.mark.slow
-def test_sweep_gives_the_same_numbers_on_local_and_ray(ray_executor) -> None:
+def test_sweep_gives_the_same_numbers_on_local_and_ray(local_executor, ray_executor) -> None:
     start = checkpoint.load("baseline")
     points = sweep.plan(start, [50.0, 90.0], ["layer"], retrain_epochs=1)
     data = checkpoint.resolve("baseline").read_bytes()
-    local = executors.create("local", slots=2)
     seen: list[tuple[float, int]] = []
-    on_local = sweep.run(data, points, local, 1)
+    on_local = sweep.run(data, points, local_executor, 1)
     on_ray = sweep.run(data, points, ray_executor, 1, on_progress=lambda f, done, total: seen.append((f, done)))
-    local.close()
     keys = ("percent", "scope", "seed", "accuracy_after_prune", "accuracy_after_retrain", "nonzero")
     assert [{k: r[k] for k in keys} for r in on_ray] == [{k: r[k] for k in keys} for r in on_local]
     assert [r["percent"] for r in on_ray] == [50.0, 90.0]
@@ -61,8 +72,8 @@ def test_sweep_gives_the_same_numbers_on_local_and_ray(ray_executor) -> None:
 
 
 @pytest.mark.slow
-def test_cancel_reaches_a_running_ray_work(ray_executor, tmp_path: Path) -> None:
-    handle = ray_executor.submit(wait_until_stopped, str(tmp_path / "pid"))
+def test_cancel_reaches_a_running_work(executor, tmp_path: Path) -> None:
+    handle = executor.submit(wait_until_stopped, str(tmp_path / "pid"))
     started_pid(tmp_path / "pid")
     asked = time.monotonic()
     handle.cancel()
@@ -72,13 +83,13 @@ def test_cancel_reaches_a_running_ray_work(ray_executor, tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-def test_a_killed_ray_worker_fails_its_job_with_a_reason(ray_executor, tmp_path: Path) -> None:
-    handle = ray_executor.submit(wait_until_stopped, str(tmp_path / "pid"))
+def test_a_killed_worker_fails_its_job_with_a_reason(executor, tmp_path: Path) -> None:
+    handle = executor.submit(wait_until_stopped, str(tmp_path / "pid"))
     os.kill(started_pid(tmp_path / "pid"), signal.SIGKILL)
     with pytest.raises(executors.WorkerLost, match="stopped unexpectedly"):
         handle.result(timeout=60)
     # The executor still works after losing a worker.
-    again = ray_executor.submit(wait_until_stopped, str(tmp_path / "pid2"))
+    again = executor.submit(wait_until_stopped, str(tmp_path / "pid2"))
     started_pid(tmp_path / "pid2")
     again.cancel()
     with pytest.raises(Cancelled):

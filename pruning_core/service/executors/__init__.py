@@ -1,6 +1,6 @@
 """Executors: where jobs and sweeps run. ``create()`` picks one by name or by ``$PRUNE_LAB_EXECUTOR``.
 
-``local`` (the default) needs nothing beyond Prune Lab; ``ray`` needs ``requirements-cluster.txt`` and is
+``local`` (the default: worker processes on this machine) needs nothing beyond Prune Lab; ``ray`` needs ``requirements-cluster.txt`` and is
 imported only when chosen.
 """
 from __future__ import annotations
@@ -23,12 +23,13 @@ def configured() -> str:
     return os.environ.get(paths.ENV_EXECUTOR, "").strip() or "local"
 
 
-def create(name: str | None = None, slots: int = 1) -> Executor:
-    """A new executor: ``local`` runs ``slots`` works at once in this process; ``ray`` as many as the cluster
-    has CPUs (``RAY_ADDRESS`` unset: a local Ray instance on this machine's CPUs)."""
+def create(name: str | None = None, slots: int = 1, threads: int = 1) -> Executor:
+    """A new executor: ``local`` runs ``slots`` works at once in as many worker processes of this machine,
+    each on ``threads`` intra-op threads; ``ray`` one work per CPU of the cluster (``RAY_ADDRESS`` unset: a
+    local Ray instance on this machine's CPUs)."""
     name = name or configured()
     if name == "local":
-        return LocalExecutor(slots)
+        return LocalExecutor(slots, threads)
     if name == "ray":
         try:
             from .ray_executor import RayExecutor
