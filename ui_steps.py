@@ -21,10 +21,30 @@ def widths(ckpt: Checkpoint) -> list[int]:
 
 
 def shown_index() -> int:
-    """The scrubbed step, or the latest one; a stale choice (steps were reset or went back) falls to the latest."""
+    """The scrubbed step, or the latest one. A choice holds while the line is as long as when it was made:
+    a new step landing (or a reset, or going back) shows the latest again."""
     last = len(ui_state.steps()) - 1
     chosen = st.session_state.get(KEY)
-    return chosen if isinstance(chosen, int) and 0 <= chosen <= last else last
+    if isinstance(chosen, tuple) and len(chosen) == 2 and chosen[1] == last and 0 <= chosen[0] <= last:
+        return chosen[0]
+    return last
+
+
+def choose(index: int) -> None:
+    """Show step ``index`` on every page (until the line changes)."""
+    st.session_state[KEY] = (index, len(ui_state.steps()) - 1)
+
+
+def scrubber() -> None:
+    """A slider over the finished steps that sets which one every page shows (nothing with only one step)."""
+    steps = ui_state.steps()
+    if len(steps) < 2:
+        return
+    # A new widget per line length: a landed step starts the slider at the latest again.
+    key = f"scrubber-{len(steps)}"
+    st.select_slider("Step shown on every page (Weights, Histograms, Activations)", list(range(len(steps))),
+                     value=shown_index(), format_func=lambda i: label(i, steps[i]), key=key,
+                     on_change=lambda: choose(st.session_state[key]))
 
 
 def shown() -> Checkpoint:

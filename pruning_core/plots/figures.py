@@ -15,20 +15,25 @@ from .style import LAYER_COLORS, PHASE_COLORS, SCOPE_COLORS, WIDTH_COLORS, style
 
 
 
-def accuracy_vs_sparsity(rows: Sequence[Mapping], baseline_accuracy: float | None = None) -> go.Figure:
-    """Test accuracy after pruning and after retraining against the percent pruned (``lab.step_table`` rows)."""
+def accuracy_vs_sparsity(rows: Sequence[Mapping], baseline_accuracy: float | None = None,
+                         start: tuple[float, float] | None = None, height: int = 420) -> go.Figure:
+    """Test accuracy after pruning and after retraining against the percent pruned (``lab.step_table`` rows).
+    ``start`` (percent, accuracy) of the model the steps began from opens both lines, so even one step is a
+    line from where it started rather than a loose dot."""
     fig = go.Figure()
-    x = [r["percent"] for r in rows]
+    head = [start] if start is not None else []
+    x = [p for p, _ in head] + [r["percent"] for r in rows]
     for key, name, phase, dash in (("accuracy_after_prune", "after prune", "pruned", "dash"),
                                    ("accuracy_after_retrain", "after retrain", "after", "solid")):
-        fig.add_scatter(x=x, y=[100 * r[key] for r in rows], name=name, mode="lines+markers",
+        y = [100 * a for _, a in head] + [100 * r[key] for r in rows]
+        fig.add_scatter(x=x, y=y, name=name, mode="lines+markers",
                         line={"color": PHASE_COLORS[phase], "dash": dash, "width": 3}, marker={"size": 9})
     if baseline_accuracy is not None:
         fig.add_hline(y=100 * baseline_accuracy, line={"color": PHASE_COLORS["before"], "dash": "dot"},
                       annotation_text="before pruning", annotation_position="bottom left")
     fig.update_xaxes(title="weights pruned (%)", range=[0, 100])
     fig.update_yaxes(title="test accuracy (%)")
-    return style(fig)
+    return style(fig, height)
 
 
 def _cumulative_steps(events: Sequence[Mapping]) -> list[int]:
