@@ -140,3 +140,19 @@ else:
         st.info("No stored report yet - run `python -m pruning_core report` on the server (about 25 minutes).")
     else:
         reproduction(stored_report)
+
+
+# Issue 15's validation protocol (owned by the research helper; kept to this block): stored results, drawn.
+from pruning_core.plots import pareto  # noqa: E402 - local to this section on purpose
+from pruning_core.research import protocol, protocol_text  # noqa: E402
+
+st.subheader("Beating the paper, honestly: validation-chosen plan, several seeds")
+protocol_results = protocol.collect()
+if protocol_results["finals"]:
+    ui_state.chart(pareto.pareto(protocol_text.pareto_rows(protocol_results["finals"]), protocol_text.LITERATURE),
+                   "Test error against compression (mean ± sd over seeds; solid: counting weights and biases, "
+                   "dotted: weights only) next to the literature's points as each paper reports them.",
+                   "protocol-pareto")
+    st.markdown(protocol_text.targets_section(protocol_results))
+else:
+    st.info("No final runs stored yet - see docs/reproduction.md section 2 for the commands.")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import statistics
 
+from .markdown import table
+
 # (compression, test error %) as reported by each paper for LeNet-300-100 on MNIST.
 LITERATURE = {"Han et al. 2015": (12.0, 1.59), "DNS (Guo et al. 2016)": (56.0, 1.99),
               "Sparse VD (Molchanov et al. 2017)": (68.0, 1.92)}
@@ -52,11 +54,6 @@ def both(point: dict) -> str:
     return f"{point['compression_weights']:.1f}x / {point['compression_with_biases']:.1f}x"
 
 
-def _table(header: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
-
-
 def pareto_rows(finals: list[dict]) -> list[dict]:
     """Per percent over the seeds: errors (%) and both compressions (identical across seeds up to ties)."""
     by_percent: dict[float, list[dict]] = {}
@@ -82,7 +79,7 @@ def selection_section(candidates: list[dict], plan: dict | None, targets: dict[s
         "on the last 5,000; seed 7, one seed: a 5k validation set resolves about ±0.2 points, so close candidates "
         "are a coin toss). Rule fixed before the search: best mean validation accuracy at "
         + ", ".join(f"{t:g} %" for t in at) + "; ties to fewer epochs.",
-        _table(["retrain lr", "epochs / step", "dense"] + [f"at {t:g} %" for t in at], rows), "", chosen])
+        table(["retrain lr", "epochs / step", "dense"] + [f"at {t:g} %" for t in at], rows), "", chosen])
 
 
 def pareto_section(finals: list[dict], chart: str) -> str:
@@ -94,7 +91,7 @@ def pareto_section(finals: list[dict], chart: str) -> str:
     return "\n".join([
         f"Pareto curve: test error vs compression, mean ± sd over seeds {seeds} (each model measured once on "
         f"the 10k test set; per-seed errors in seed order). Literature (as each paper reports it): {lit}.",
-        _table(["percent of weights pruned", "compression (weights / weights + biases)", "test error",
+        table(["percent of weights pruned", "compression (weights / weights + biases)", "test error",
                 "seeds", "per seed (%)"], rows), chart])
 
 
@@ -117,7 +114,7 @@ def targets_section(stored: dict) -> str:
                      goal, "**met**" if met else "**missed**"])
     return "\n".join([
         "Shipped checkpoints (the plan's seed-53113 runs, not the best seed), error with its binomial 95 % interval:",
-        _table(["name", "compression (weights / +biases)", "seed-53113 test error [95 % CI]", "mean ± sd over seeds",
+        table(["name", "compression (weights / +biases)", "seed-53113 test error [95 % CI]", "mean ± sd over seeds",
                 "target", "verdict"], rows)])
 
 
@@ -130,5 +127,5 @@ def lenet5_section(runs: list[dict], plan: dict | None) -> str:
     return "\n".join([
         f"LeNet-5 (Caffe variant), plan fixed a priori (no CPU budget to choose it on validation): `{plan}`. "
         f"Han et al.: 0.80 % -> {HAN_LENET5[1]:.2f} % at {HAN_LENET5[0]:g}x.",
-        _table(["seed", "dense error", "pruned error [95 % CI]", "compression (weights / +biases)"], rows),
+        table(["seed", "dense error", "pruned error [95 % CI]", "compression (weights / +biases)"], rows),
         f"\nMean ± sd pruned error over {len(runs)} seed(s): {mean_sd(pruned)} %."])

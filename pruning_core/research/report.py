@@ -1,9 +1,10 @@
 """``python -m pruning_core report``: regenerate docs/reproduction.md from real runs.
 
-Runs every section of ``reproduce`` (and the two open-question experiments), writes the markdown with each
-table naming its command and seed, renders the charts to PNG with the same Plotly figures the dashboard uses
-(drawn by Debian's Chromium through Playwright; skipped with a note where that is missing), and ships the
-``paper-92`` and ``paper-98`` checkpoints.
+Runs every section of ``reproduce``, the two open-question experiments and the validation protocol's missing
+stages (``protocol.run_all``: they ship ``paper-92``, ``paper-98``, ``paper-68x`` and ``lenet5-92``), writes
+the markdown with each table naming its command and seed, and renders the charts to PNG with the same Plotly
+figures the dashboard uses (drawn by Debian's Chromium through Playwright; skipped with a note where that is
+missing). ``documents`` is the pure text of every results doc, which a test compares with docs/.
 """
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import checkpoint, paths
-from . import experiments, reproduce
-from ..plots import figures
+from .. import checkpoint, cpus
+from . import experiments, protocol, protocol_text, reproduce
+from ..plots import figures, pareto
 from ..errors import UserError
-from .report_text import render
+from .report_text import REFERENCE_DOC, reference_doc, render
 from .reproduce import ReportPlan
 
 
@@ -26,52 +27,62 @@ def generate(plan: ReportPlan, out: Path, ship: bool, log: Callable[[str], None]
     started = time.time()
     sections: dict = {}
     for name, run in (("reference", reproduce.reference_schedule), ("sensitivity", reproduce.layer_sensitivity),
-                      ("lenet5", reproduce.lenet5), ("methods", reproduce.pruning_methods),
-                      ("regularisation", reproduce.regularisation)):
+                      ("methods", reproduce.pruning_methods), ("regularisation", reproduce.regularisation)):
         log(f"report: {name} ...")
         sections[name] = run(plan)
-    log("report: paper recipe at 92 % ...")
-    sections["paper"], finals = reproduce.paper_sparsity(plan)
-    log("report: moonshot towards 98 % ...")
-    sections["moon"], paper_98 = reproduce.moonshot(plan, finals[reproduce.SHIPPED_SCOPE])
-    sections["timing"] = reproduce.inference_timing(paper_98, plan.timing_repeats)
+    # The validation protocol stores each of its stages itself (a quick run stores and ships nothing).
+    sections["protocol"] = protocol.quick() if plan.protocol == "quick" else protocol.run_all(ship, log)
+    sections["timing"] = reproduce.inference_timing(checkpoint.load("paper-98"), plan.timing_repeats)
     for name in experiments.NAMES:
         log(f"report: experiment {name} ...")
         sections[name] = experiments.run_experiment(name, quick=plan.quick)
         if not plan.quick:
             experiments.save_results(name, sections[name])
-    if ship:
-        checkpoint.save(finals[reproduce.SHIPPED_SCOPE], paths.CHECKPOINTS_DIR / paths.BUILTIN_CHECKPOINTS["paper-92"])
-        checkpoint.save(paper_98, paths.CHECKPOINTS_DIR / paths.BUILTIN_CHECKPOINTS["paper-98"])
     run = {"command": "python -m pruning_core report" + (" --quick" if plan.quick else ""),
-           "created": time.strftime("%Y-%m-%d %H:%M"), "seconds": time.time() - started}
+           "created": time.strftime("%Y-%m-%d %H:%M"), "seconds": time.time() - started,
+           "threads": cpus.current(), "commit": protocol.commit()}
     if not plan.quick:  # the Experiments page shows these; a smoke run must not replace them
         experiments.save_results(experiments.REPORT, {
             "name": experiments.REPORT, **run, "plan": dataclasses.asdict(plan),
-            "sections": {k: v for k, v in sections.items() if k not in experiments.NAMES}})
+            "sections": {k: v for k, v in sections.items() if k not in experiments.NAMES + ("protocol",)}})
     return write(sections, dataclasses.asdict(plan), run, out, log)
 
 
-def write(sections: dict, plan: dict, run: dict, out: Path, log: Callable[[str], None]) -> Path:
+CHARTS = ("reference", "pareto", "global_vs_layer", "width_300_vs_600", "sensitivity", "methods")
+
+
+def documents(sections: dict, plan: dict | None, run: dict, charts: dict[str, str]) -> dict[str, str]:
+    """The results docs as text: the report, and the reference schedule doc (docs/reference-schedule.md)."""
+    return {"reproduction.md": render(sections, plan, run, charts),
+            REFERENCE_DOC: reference_doc(sections["reference"], run)}
+
+
+def write(sections: dict, plan: dict | None, run: dict, out: Path, log: Callable[[str], None]) -> Path:
     charts = render_charts(sections, out.parent / "figures", log)
-    out.write_text(render(sections, plan, run, charts))
+    for name, text in documents(sections, plan, run, charts).items():
+        (out.parent / name if name == REFERENCE_DOC else out).write_text(text)
     return out
 
 
 def render_stored(out: Path, log: Callable[[str], None]) -> Path:
     """Re-write the report (text and charts) from the stored results of the last full run, without running
     anything: for changes to the report's wording or charts."""
+    return write(*stored_inputs(), out, log)
+
+
+def stored_inputs() -> tuple[dict, dict | None, dict]:
+    """(sections, plan, run) of the stored results: the report's own, the two experiments', the protocol's
+    stages. A run stored before plans were recorded has plan None (the text says so; no default is assumed)."""
     stored = experiments.load_results(experiments.REPORT)
     if stored is None:
         raise UserError("no stored report results yet; run `python -m pruning_core report` first")
     sections = dict(stored["sections"])
     for name in experiments.NAMES:
         sections[name] = experiments.load_results(name)
-    # Results stored before plans were recorded came from the default plan (ReportPlan()).
-    plan = stored.get("plan") or dataclasses.asdict(ReportPlan())
-    run = {k: stored.get(k) for k in ("command", "created", "seconds")}
+    sections["protocol"] = protocol.collect()
+    run = {k: stored.get(k) for k in ("command", "created", "seconds", "threads", "commit")}
     run["rendered_by"] = "python -m pruning_core report --render-only"
-    return write(sections, plan, run, out, log)
+    return sections, stored.get("plan"), run
 
 
 def render_charts(sections: dict, directory: Path, log: Callable[[str], None]) -> dict[str, str]:
@@ -84,6 +95,9 @@ def render_charts(sections: dict, directory: Path, log: Callable[[str], None]) -
         "sensitivity": figures.sensitivity(sections["sensitivity"]),
         "methods": figures.methods(sections["methods"]),
     }
+    if sections["protocol"]["finals"]:
+        charts["pareto"] = pareto.pareto(protocol_text.pareto_rows(sections["protocol"]["finals"]),
+                                         protocol_text.LITERATURE)
     try:
         from ..plots.snapshots import save_png
         directory.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,9 @@
-"""The runs behind docs/reproduction.md: the reference blog, Han et al.'s numbers, and the paper's other tools.
+"""The runs behind docs/reproduction.md sections 1 and 4: the reference blog and the paper's other tools.
 
 Each function does real training and pruning through the same engine verbs the CLI and dashboard use and
-returns plain data (plus the checkpoints worth shipping). ``ReportPlan`` holds every knob; ``QUICK`` shrinks
-them so the whole pipeline can be tested in seconds. Test accuracy is measured once, at the end of each
-run: nothing here chooses an epoch or a setting by looking at the test set.
+returns plain data. ``ReportPlan`` holds every knob; ``QUICK`` shrinks them so the whole pipeline can be
+tested in seconds. Han et al.'s headline points (paper-92, paper-98, paper-68x, LeNet-5) are chosen on a
+validation split and run over several seeds in ``protocol.py``, not here.
 """
 from __future__ import annotations
 
@@ -25,36 +25,23 @@ class ReportPlan:
     quick: bool = False
     seed_retrain_epochs: int = 20          # the reference retrains 20 epochs after every prune
     repeat_99: int = 3                     # extra rounds at 99 % after the reference's list
-    paper_percents: tuple[float, ...] = (50, 70, 80, 88, 92)
-    paper_retrain_epochs: int = 8
-    moon_percents: tuple[float, ...] = (94, 95.5, 96.5, 97.2, 97.7, 98)
-    moon_retrain_epochs: int = 20
-    moon_scope: str = "global"
     sensitivity_percents: tuple[float, ...] = (0, 50, 80, 90, 95, 98, 99, 99.5)
-    lenet5_epochs: int = 8
-    lenet5_percents: tuple[float, ...] = (50, 80, 92)
-    lenet5_retrain_epochs: int = 3
     method_percents: tuple[float, ...] = (80, 90, 95, 98)
     method_epochs: int = 4                 # retraining per step (Han, AGP) and training of lottery tickets
     timing_repeats: int = 50
     regularisation_epochs: int = 30        # the L1 model's training (the L2 one is baseline-paper: 30 epochs)
     regularisation_percents: tuple[float, ...] = (50, 80, 90, 95)
     regularisation_retrain_epochs: int = 2
+    protocol: str = "full"                 # "quick": protocol.quick() (seconds, nothing stored or shipped)
 
 
-QUICK = ReportPlan(quick=True, seed_retrain_epochs=0, repeat_99=1, paper_percents=(50, 92), paper_retrain_epochs=0,
-                   moon_percents=(98,), moon_retrain_epochs=0, sensitivity_percents=(0, 90),
-                   lenet5_epochs=0, lenet5_percents=(92,), lenet5_retrain_epochs=0, method_percents=(90, 95),
+QUICK = ReportPlan(quick=True, seed_retrain_epochs=0, repeat_99=1, sensitivity_percents=(0, 90), method_percents=(90, 95),
                    method_epochs=0, timing_repeats=3, regularisation_epochs=0, regularisation_percents=(90,),
-                   regularisation_retrain_epochs=0)
+                   regularisation_retrain_epochs=0, protocol="quick")
 # L1 strength matched to the paper preset's L2 (weight decay 5e-4): for a typical weight |w| ~ 0.03 both pull
 # with about the same force (5e-4 * 0.03 = 1.5e-5), so the comparison is of the penalty's shape, not its size.
 L1_STRENGTH = 1.5e-5
 
-# Which 92 % model ships as paper-92 and seeds the moonshot, fixed before the full report run (not chosen on its test
-# set): global thresholds, because the reference's own 99 % model and Han et al.'s Fig. 5 both show the small
-# output layer (fc3) is the most sensitive, and one global threshold leaves its large weights alone.
-SHIPPED_SCOPE = "global"
 PROBE_DIGIT_INDEX = 4  # test image 4 is a "4": the image the reference counts active neurons on
 
 
@@ -76,44 +63,9 @@ def _probe(seen: dict) -> dict:
     return {k: seen[k] for k in ("active", "active_bias_free", "prediction", "nonzero_pixels")}
 
 
-def paper_sparsity(plan: ReportPlan) -> tuple[dict, dict[str, Checkpoint]]:
-    """Han et al.'s LeNet-300-100 point (92 % pruned) from the paper baseline, with global and std thresholds."""
-    start = checkpoint.load("baseline-paper")
-    results, finals = {}, {}
-    for scope in ("global", "std"):
-        final = start
-        for final in lab.schedule(start, plan.paper_percents, scope, plan.paper_retrain_epochs):
-            pass
-        finals[scope] = final
-        results[scope] = {"rows": lab.step_table(final.history), "storage": analyze.storage(final),
-                          "accuracy": final.accuracy}
-    return {"baseline_accuracy": start.accuracy, "scopes": results}, finals
-
-
-def moonshot(plan: ReportPlan, start: Checkpoint) -> tuple[dict, Checkpoint]:
-    """Push on from the 92 % model towards 98 % sparsity (50x), retraining longer at every step."""
-    final = start
-    for final in lab.schedule(start, plan.moon_percents, plan.moon_scope, plan.moon_retrain_epochs):
-        pass
-    shrunk, removed = shrink(final)
-    return {"rows": lab.step_table(final.history[len(start.history):]), "accuracy": final.accuracy,
-            "storage": analyze.storage(final), "shrink": removed, "scope": plan.moon_scope}, final
-
-
 def layer_sensitivity(plan: ReportPlan) -> dict:
     return {"percents": list(plan.sensitivity_percents),
             "curves": sensitivity(checkpoint.load("baseline-paper"), plan.sensitivity_percents)}
-
-
-def lenet5(plan: ReportPlan) -> dict:
-    """LeNet-5 (conv) pruned with the same engine and std thresholds, as in the paper's second table."""
-    recipe = preset("paper", epochs=plan.lenet5_epochs)
-    dense = lab.train_baseline(recipe, ModelSettings(arch="lenet-5"), "cpu")
-    final = dense
-    for final in lab.schedule(dense, plan.lenet5_percents, "std", plan.lenet5_retrain_epochs):
-        pass
-    return {"epochs": plan.lenet5_epochs, "dense_accuracy": dense.accuracy, "accuracy": final.accuracy,
-            "rows": lab.step_table(final.history), "storage": analyze.storage(final)}
 
 
 def pruning_methods(plan: ReportPlan) -> dict:
