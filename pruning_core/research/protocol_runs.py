@@ -8,11 +8,16 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
-from .. import checkpoint, lab, paths
+import torch
+
+from .. import atomic, checkpoint, lab, paths
 from ..checkpoint import Checkpoint
 from ..data import Mnist, Split, load_mnist
 from ..settings import ModelSettings, preset
@@ -118,19 +123,54 @@ def select(plan: ChainPlan, seed: int) -> dict:
             "dense_validation_accuracy": dense.accuracy, "points": points}
 
 
-def final(plan: ChainPlan, seed: int, ship: bool) -> dict:
-    """``plan`` for one seed on all 60,000 training images; test measured once per Pareto model."""
-    data, test = final_data()
+def trained_dir(plan: ChainPlan, seed: int) -> Path:
+    """Where a final run keeps its untested models (cache directory, keyed by the plan's knobs and seed)."""
+    return paths.cache_dir() / "protocol" / f"final-lr{plan.retrain_lr:g}-e{plan.retrain_epochs}-s{seed}"
+
+
+def train_final(plan: ChainPlan, seed: int) -> Path:
+    """Train ``plan`` for one seed on all 60,000 training images and keep the models on the Pareto list,
+    *untested* (no test image is looked at here). The CPU budget made the final training of every search
+    candidate run alongside the search; only the frozen plan's models are ever measured (``final``)."""
+    directory = trained_dir(plan, seed)
+    if (directory / "done.json").is_file():
+        return directory
+    started = time.time()
+    directory.mkdir(parents=True, exist_ok=True)
+    data, _ = final_data()
     dense, steps = _chain(plan, seed, data, "final")
-    points = [_measure(dense, test, 0.0)]
+    checkpoint.save(dense, directory / "0.pt")
     for ckpt in steps:
-        percent = ckpt.history[-1].percent
-        if percent in plan.pareto:
-            points.append(_measure(ckpt, test, percent))
-            name = next((n for n, p in TARGETS.items() if p == percent), None)
-            if ship and seed == SHIPPED_SEED and name:
-                _ship(ckpt, name, points[-1]["test_accuracy"])
-    return {"seed": seed, "plan": dataclasses.asdict(plan), "points": points}
+        if ckpt.history[-1].percent in plan.pareto:
+            checkpoint.save(ckpt, directory / f"{ckpt.history[-1].percent:g}.pt")
+    atomic.write_json(directory / "done.json", {"plan": dataclasses.asdict(plan), "seed": seed, "commit": commit(),
+                                                "seconds": time.time() - started, "threads": torch.get_num_threads()})
+    return directory
+
+
+def final(plan: ChainPlan, seed: int, ship: bool) -> dict:
+    """``plan`` for one seed (trained by ``train_final`` unless already trained); each model on the Pareto list
+    measured once on the test set; the seed-53113 run ships the targets' models."""
+    directory = train_final(plan, seed)
+    test = load_mnist("cpu").test
+    points = []
+    for percent in (0.0, *plan.pareto):
+        ckpt = checkpoint.load(str(directory / f"{percent:g}.pt"))
+        points.append(_measure(ckpt, test, percent))
+        name = next((n for n, p in TARGETS.items() if p == percent), None)
+        if ship and seed == SHIPPED_SEED and name:
+            _ship(ckpt, name, points[-1]["test_accuracy"])
+    training = json.loads((directory / "done.json").read_text())
+    return {"seed": seed, "plan": dataclasses.asdict(plan), "training": training, "points": points}
+
+
+def commit() -> str:
+    """The repository's HEAD commit (short), or "" outside a git checkout."""
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=paths.APP_DIR, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
 
 
 def _measure(ckpt: Checkpoint, test: Split, percent: float) -> dict:
