@@ -3,7 +3,11 @@
 ``.venv/bin/python -m bench.load_test [--sessions 20] [--epochs 1] [--timeout 1800] [--clients browser|websocket]``
 
 With ``--clients websocket`` the students are light protocol clients (bench/ws_client.py) that time the server
-alone; the default drives Chromium tabs as described below.
+alone; the default drives Chromium tabs as described below. The websocket run first times one student's
+job with the server otherwise idle (``single_job_s``: its run from queued to done on the server;
+``single_job_client_s``: press to result as the student saw it), then the burst: ``burst_over_compute`` =
+wall / (N x single_job_s), 1.0 being a server that never idles while students wait (issue 17). Server CPU
+counts the server process and its worker processes.
 
 Starts ``streamlit run app.py`` on a free 127.0.0.1 port with a temporary runs directory, opens N Playwright
 contexts (separate cookie jars: N independent browser sessions) in one Debian Chromium - after one warm-up
@@ -96,12 +100,24 @@ async def warm_up(browser, url: str) -> None:
 
 
 def cpu_seconds(pid: int | None = None) -> float:
-    """CPU seconds used so far by one process (all its threads), or by the whole machine when pid is None."""
+    """CPU seconds used so far by one process and its live descendants (the server's training worker
+    processes), all threads; or by the whole machine when pid is None."""
     if pid is None:
         fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
         return (sum(map(int, fields)) - int(fields[3]) - int(fields[4])) / os.sysconf("SC_CLK_TCK")  # not idle
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split() if entry.name.isdigit() else None
+        except OSError:  # a process that ended while we looked
+            continue
+        if fields:
+            stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))  # ppid, utime+stime
+    tree = {pid}
+    for _ in range(4):  # server -> worker processes -> their helpers
+        tree |= {child for child, (parent, _) in stats.items() if parent in tree}
+    total = sum(ticks for proc, (_, ticks) in stats.items() if proc in tree)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 async def drive_light(server: Server, sessions: int, timeout: float) -> dict:
@@ -112,11 +128,18 @@ async def drive_light(server: Server, sessions: int, timeout: float) -> dict:
     await warm.connect(url)
     await warm.rerun()
     await warm.close()
+    alone: dict = {}  # the reference: one student's job with the server otherwise idle, in this same run
+    await ws_client.student(url, asyncio.Barrier(1), time.time() + timeout, alone)
+    reference = runs.all_runs()[0]  # its run: from queued to done on the server, the job's own time
     barrier = asyncio.Barrier(sessions)
     started, cpu_at_start = time.time(), (cpu_seconds(server.proc.pid), cpu_seconds())
     await asyncio.wait_for(asyncio.gather(*(ws_client.student(url, barrier, started + timeout, r) for r in results)),
                            timeout + 60)
-    return finish(server, results, started, cpu_at_start)
+    outcome = finish(server, results, started, cpu_at_start)
+    outcome["reference_run"] = reference.id
+    outcome["single_job_s"] = reference.status().get("updated", float("nan")) - reference.config()["created"]
+    outcome["single_job_client_s"] = alone["done"] - alone["pressed_at"] if "done" in alone else float("nan")
+    return outcome
 
 
 def finish(server: Server, results: list[dict], started: float, cpu_at_start: tuple[float, float]) -> dict:
@@ -153,7 +176,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def summarize(outcome: dict, sessions: int, epochs: int) -> dict:
     results = outcome["results"]
-    on_disk = [run.summary() for run in runs.all_runs()]
+    on_disk = [run.summary() for run in runs.all_runs() if run.id != outcome.get("reference_run")]
     times = [t for r in results for _, t in r.get("samples", [])]
     by_kind: dict[str, list[float]] = {}
     for r in results:
@@ -171,7 +194,18 @@ def summarize(outcome: dict, sessions: int, epochs: int) -> dict:
         "peak_rss_mb": round(outcome["peak_rss_mb"], 1), "wall_s": round(outcome["wall_s"], 1),
         # How busy the 2 cores were: the server's share, and everything (server, Chromium, other users' jobs).
         "server_cores": round(outcome["server_cores"], 2), "machine_cores": round(outcome["machine_cores"], 2),
+        "dropped_polls": sum(r.get("dropped_polls", 0) for r in results),
+        **burst_figures(outcome, sessions),
     }
+
+
+def burst_figures(outcome: dict, sessions: int) -> dict:
+    """The burst against its compute: wall / (sessions x one job's press-to-result time alone, same run)."""
+    single = outcome.get("single_job_s")
+    if single is None:
+        return {}
+    return {"single_job_s": round(single, 2), "single_job_client_s": round(outcome["single_job_client_s"], 2),
+            "burst_over_compute": round(outcome["wall_s"] / (sessions * single), 2)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -94,6 +94,7 @@ async def student(url: str, everyone_here: asyncio.Barrier, deadline: float, res
         await client.connect(url)
         samples.append(("open Prune page", await client.rerun()))
         await everyone_here.wait()
+        result["pressed_at"] = time.time()
         samples.append(("press Run", await client.rerun(press="Prune + retrain")))
         result["pressed"] = True
         while client.metrics.get("Weights pruned") != "90.0 %":

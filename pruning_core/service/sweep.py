@@ -8,12 +8,11 @@ and the point's seed (one training per (width, seed), shared by its points; LeNe
 Every point runs on ``threads`` intra-op threads (1 by default), fixed whatever the executor: the thread count
 decides the floating-point summation order, so the same points give bit-identical accuracies on ``local`` and
 ``ray``. Works are top-level functions of picklable arguments; the start checkpoint travels as bytes (shared
-once: on Ray one object-store copy) and each worker process decodes it once (``_decoded``).
+once: on Ray one object-store copy) and each worker process decodes it once (``works.decoded``).
 """
 from __future__ import annotations
 
 import dataclasses
-import functools
 import itertools
 import time
 from collections.abc import Callable, Sequence
@@ -25,8 +24,10 @@ from ..checkpoint import Checkpoint
 from ..errors import UserError
 from ..settings import ModelSettings, PruneSettings
 from .executors import Context, Executor, Handle
+from .works import decoded
 
 POLL_SECONDS = 0.1
+ORIGIN = "sweep"
 
 
 @dataclass(frozen=True)
@@ -56,15 +57,9 @@ def plan(start: Checkpoint, percents: Sequence[float], scopes: Sequence[str], se
     return [Point(p, s, seed, w) for w, seed, s, p in itertools.product(widths, seeds, scopes, percents)]
 
 
-@functools.lru_cache(maxsize=8)
-def _decoded(data: bytes) -> Checkpoint:
-    """The start checkpoint, decoded once per worker process (callers copy before changing it)."""
-    return checkpoint.from_bytes(data, "cpu", origin="sweep")
-
-
 def train_width(ctx: Context, data: bytes, width: int, seed: int, threads: int) -> bytes:
     """A work: the dense baseline of ``width`` trained with the start checkpoint's recipe and ``seed``."""
-    start = _decoded(data)
+    start = decoded(data, ORIGIN)
     model_settings = dataclasses.replace(start.model.settings, hidden=(width, *start.model.settings.hidden[1:]))
     with cpus.threads(threads):
         trained = lab.train_baseline(dataclasses.replace(start.recipe, seed=seed), model_settings, "cpu",
@@ -75,7 +70,7 @@ def train_width(ctx: Context, data: bytes, width: int, seed: int, threads: int) 
 def prune_point(ctx: Context, data: bytes, point: Point, retrain_epochs: int, lr: float | None,
                 threads: int) -> dict:
     """A work: one point - prune, retrain, and the numbers the sweep reports."""
-    start = _decoded(data)
+    start = decoded(data, ORIGIN)
     start = dataclasses.replace(start, recipe=dataclasses.replace(start.recipe, seed=point.seed))
     started = time.perf_counter()
     with cpus.threads(threads):
@@ -91,7 +86,7 @@ def run(start_bytes: bytes, points: Sequence[Point], executor: Executor, retrain
         lr: float | None = None, threads: int = 1, on_progress: OnProgress | None = None) -> list[dict]:
     """Run every point on ``executor``; results in ``points`` order. The first failing point cancels the rest
     and raises its error (a ``UserError`` naming the point)."""
-    start = _decoded(start_bytes)
+    start = decoded(start_bytes, ORIGIN)
     shared = executor.share(start_bytes)
     own_width = start.model.settings.hidden[0]
     results: dict[Point, dict] = {}

@@ -1,7 +1,7 @@
 """Executors: where jobs and sweeps run. ``create()`` picks one by name or by ``$PRUNE_LAB_EXECUTOR``.
 
-``local`` (the default: worker processes on this machine) needs nothing beyond Prune Lab; ``ray`` needs ``requirements-cluster.txt`` and is
-imported only when chosen.
+``local`` (the default: worker processes on this machine) needs nothing beyond Prune Lab; ``ray`` needs
+``requirements-cluster.txt`` and is imported only when chosen.
 """
 from __future__ import annotations
 

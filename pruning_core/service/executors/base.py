@@ -31,10 +31,11 @@ class WorkerLost(UserError):
 
 @dataclass(frozen=True)
 class Update:
-    """One thing a running work handed back: ``kind`` "event" (a progress dict) or "keep" (checkpoint bytes)."""
+    """One thing a running work handed back: ``kind`` "event" (a progress dict) or "keep" (``{"checkpoint":
+    bytes, "origin": str}``: the file format's bytes do not carry where a model came from)."""
 
     kind: str
-    payload: dict | bytes
+    payload: dict
 
 
 class Context(Protocol):
@@ -55,7 +56,7 @@ def event_update(event: Progress) -> Update:
 
 
 def keep_update(ckpt: Checkpoint) -> Update:
-    return Update("keep", checkpoint.to_bytes(ckpt))
+    return Update("keep", {"checkpoint": checkpoint.to_bytes(ckpt), "origin": ckpt.origin})
 
 
 class Handle(ABC):

@@ -1,0 +1,68 @@
+"""A job's work on the queue's executor: submit it, relay what it reports into the ``Job``, pass Cancel on.
+
+``run(executor, job, fn, *args, on_keep=...)`` is what a queue worker thread does for a job whose work is an
+executor work (``service/works.py``): progress events go to ``job.report`` (the run's metrics log and the
+page), each kept checkpoint - bytes on the wire - is decoded and handed to ``on_keep`` (which saves it in the
+run directory and updates the job's outcome), and a cancel request reaches the remote work within
+``RELAY_SECONDS`` plus one batch. The relay thread is idle between its short polls, so 30 waiting jobs cost
+the server almost nothing. With no executor (tests, or a queue made without one) the work runs right here,
+in the queue's thread, against the same ``Context``.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .. import checkpoint
+from ..checkpoint import Checkpoint
+from ..train import Progress
+from .executors import Executor, Update
+from .jobs import Job
+
+RELAY_SECONDS = 0.2
+
+OnKeep = Callable[[Checkpoint], None]
+
+
+class InThread:
+    """The ``Context`` of a work run in the queue's own thread: straight into the job."""
+
+    def __init__(self, job: Job, on_keep: OnKeep) -> None:
+        self.job, self.on_keep = job, on_keep
+
+    def report(self, event: Progress) -> None:
+        self.job.report(event)
+
+    def should_stop(self) -> bool:
+        return self.job.should_stop()
+
+    def keep(self, ckpt: Checkpoint) -> None:
+        self.on_keep(ckpt)
+
+
+def run(executor: Executor | None, job: Job, fn: Callable[..., Any], *args: Any, on_keep: OnKeep) -> Any:
+    """Run ``fn(ctx, *args)`` for ``job``; returns its result or raises what ended it (``Cancelled``, a
+    ``UserError``, ``WorkerLost``)."""
+    if executor is None:
+        return fn(InThread(job, on_keep), *args)
+    handle = executor.submit(fn, *args)
+    try:
+        while not handle.done():
+            _relay(handle.updates(), job, on_keep)
+            if job.should_stop():
+                handle.cancel()
+            time.sleep(RELAY_SECONDS)
+        _relay(handle.updates(), job, on_keep)  # the work flushed its last updates before it finished
+        return handle.result()
+    finally:
+        if not handle.done():  # this thread was stopped: the remote work must not run on for nobody
+            handle.cancel()
+
+
+def _relay(updates: list[Update], job: Job, on_keep: OnKeep) -> None:
+    for update in updates:
+        if update.kind == "event":
+            job.report(Progress(**update.payload))
+        else:
+            on_keep(checkpoint.from_bytes(update.payload["checkpoint"], "cpu", origin=update.payload["origin"]))
