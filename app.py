@@ -9,6 +9,7 @@ import streamlit as st
 import ui_state
 from pruning_core.errors import UserError
 from pruning_core.service.jobs import Job
+from pruning_core.service.records import JobSnapshot
 
 st.set_page_config(layout="wide", page_title="Prune Lab")
 
@@ -24,7 +25,7 @@ PAGES = [
 
 
 def model_card() -> None:
-    """Which model every page is showing, and how pruned it is."""
+    """Which model every page is showing, and how pruned it is (the name is escaped: it may be a file name)."""
     info = ui_state.card(ui_state.current())
     st.markdown(f"**Model:** {info['name']}")
     st.metric("Test accuracy", f"{100 * info['accuracy']:.2f} %")
@@ -33,8 +34,8 @@ def model_card() -> None:
                f"({info['total'] / max(1, info['nonzero']):.1f}x fewer).")
 
 
-def job_status(snap: dict, job: Job) -> None:
-    st.progress(ui_state.fraction(snap), text=f"Running: {snap['spec'].get('title', snap['kind'])}")
+def job_status(snap: JobSnapshot, job: Job) -> None:
+    st.progress(snap.fraction, text=f"Running: {snap.spec.title}")
 
 
 page = st.navigation(PAGES)

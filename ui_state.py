@@ -1,22 +1,20 @@
 """Shared state of the dashboard: per-server caches, the session's model steps, and its background job.
 
-Per server (``st.cache_resource``): MNIST, the shipped baselines and one ``JobQueue`` - with
-``jobs.default_workers`` workers, one on a 2-core classroom machine, so it trains one thing at a time and
-everybody else waits in line. Creating it first runs ``runs.recover()``: runs a dead server left running
-become "interrupted". Per session (``st.session_state``, released by Streamlit two minutes after the tab
-closes): ``steps``, the list of checkpoints from the model as loaded (``steps[0]``, the "before" of every
+Per server: MNIST and the shipped baselines (``st.cache_resource``: a client's ``clear_cache`` only makes them
+load again) and one ``JobQueue`` (``service.shared``: a process singleton no client message can reset; it
+runs ``runs.recover()`` once). Per session (``st.session_state``, released by Streamlit two minutes after the
+tab closes): ``steps``, the list of checkpoints from the model as loaded (``steps[0]``, the "before" of every
 comparison) to the current one (``steps[-1]``), an owner token, and the id of at most one job.
 
-Work functions run in the queue's worker thread and never call Streamlit. They write what the session should
-adopt into ``spec["session"]`` (a dict of session-state updates), step by step where that makes sense, so a
-cancelled schedule keeps its finished steps; the page thread applies it once the job ends (``collect``).
-The job's random token goes in the URL (``?job=``) so a refreshed tab re-attaches to its running job, and the
-owner token (``?me=``) so it can still delete its own runs; tokens, not ids, so nobody can guess a
-classmate's.
+Buttons call one function of ``pruning_core.service.tasks`` through ``launch``, inside ``attempt`` (bad input
+-> one ``st.error`` line, nothing queued). A job leaves what the session should adopt in its ``JobOutcome``;
+the page thread adopts it once the job ends (``collect``). The job's random token goes in the URL (``?job=``)
+so a refreshed tab re-attaches to its running job, and the owner token (``?me=``) so it can still delete its
+own runs; tokens, not ids, so nobody can guess a classmate's. Every poll ``touch``es the job: a queued job
+whose tab is gone is dropped when its turn comes.
 """
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from collections.abc import Callable
@@ -24,23 +22,25 @@ from typing import Any
 
 import streamlit as st
 
-from pruning_core import checkpoint, lab, paths, train
-from pruning_core.service import runs
+from pruning_core import checkpoint, lab, paths
 from pruning_core.checkpoint import Checkpoint
 from pruning_core.data import Mnist, load_mnist
 from pruning_core.errors import UserError
-from pruning_core.service.jobs import CANCELLED, DONE, FINISHED, Job, JobQueue, default_workers
+from pruning_core.service import shared
+from pruning_core.service.jobs import Job, JobQueue
+from pruning_core.service.records import JobSnapshot, JobStatus
+from pruning_core.service.tasks import Client
 
 POLL_SECONDS = 0.5
 DEFAULT_MODEL = "baseline"
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16}")
 
 
-@st.cache_resource(show_spinner=False)
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=^\"'])")
+
+
 def job_queue() -> JobQueue:
-    runs.recover()  # before this process queues anything: whatever is still "running" on disk is not
-    train.use_threads(train.server_threads())  # the server's CPUs are shared with page runs
-    return JobQueue(workers=default_workers(len(os.sched_getaffinity(0))))
+    return shared.job_queue()
 
 
 @st.cache_resource(show_spinner="Loading MNIST ...")
@@ -88,10 +88,17 @@ def set_model(ckpt: Checkpoint) -> None:
     st.session_state.steps = [ckpt]
 
 
+def plain(text: str) -> str:
+    """User text (a file name) made safe inside Markdown: every punctuation mark escaped, so ``[x](url)``
+    shows as those characters, never as a link, emphasis, colour directive or emoji."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
 def model_name(ckpt: Checkpoint) -> str:
+    """The model's name for Markdown (card, captions): its origin may be an uploaded file's name, escaped."""
     hidden = "-".join(str(h) for h in ckpt.model.settings.hidden)
     pruned = f", {len(ckpt.history)} prune step(s)" if ckpt.history else ""
-    return f"{ckpt.origin or 'model'} ({hidden}{pruned})"
+    return f"{plain(ckpt.origin or 'model')} ({hidden}{pruned})"
 
 
 def card(ckpt: Checkpoint) -> dict:
@@ -109,6 +116,11 @@ def owner() -> str:
     return st.session_state.owner
 
 
+def client() -> Client:
+    """Who this session is to the queue: its owner token and its computer's address (none on localhost)."""
+    return Client(owner(), st.context.ip_address or "")
+
+
 def active_job() -> Job | None:
     """The session's job (running, queued, or finished but not yet collected), re-attached from ``?job=``."""
     job_id, token = st.session_state.get("job_id"), st.query_params.get("job", "")
@@ -117,39 +129,53 @@ def active_job() -> Job | None:
         _forget_job()
     else:
         st.session_state.job_id = job.id
+        job.touch()
     return job
 
 
 def busy() -> bool:
     """True while the session's job is still queued or running (start buttons are disabled then)."""
     job = active_job()
-    return job is not None and job.snapshot()["status"] not in FINISHED
+    return job is not None and job.status.active
 
 
-def submit(kind: str, spec: dict, work: Callable[[Job], Any], settings: dict) -> Job:
-    """Queue ``work`` as a run recording ``settings``; ``spec["session"]`` is where it leaves the
-    session-state updates to adopt."""
+def launch(task: Callable[..., Job], *args: Any) -> Job:
+    """Start ``task(queue, *args, client)`` (a ``service.tasks`` function) as this session's one job."""
     if busy():
         raise UserError("your previous job is still running; wait for it or cancel it first")
-    spec.setdefault("session", {})
-    job = job_queue().submit(kind, spec, work, owner(), settings)
+    job = task(job_queue(), *args, client())
     st.session_state.job_id = job.id
     st.query_params["job"] = job.token
     st.query_params["me"] = owner()
     return job
 
 
+def attempt(action: Callable[[], Any], hints: dict[type[UserError], str] | None = None) -> None:
+    """Run a button's ``action``; a ``UserError`` is one ``st.error`` line (plus the hint for its type, where
+    going another way helps), anything else done reruns the app so every panel shows the new state."""
+    try:
+        action()
+    except UserError as err:
+        hint = next((text for kind, text in (hints or {}).items() if isinstance(err, kind)), "")
+        st.error(f"{err}{hint}")
+    else:
+        st.rerun()
+
+
 def collect(job: Job) -> None:
     """Adopt a finished job's outcome once and leave a notice for the next run of the page."""
     snap = job.snapshot()
-    st.session_state.update(snap["spec"]["session"])
-    if snap["status"] == DONE:
-        st.session_state.notice = ("success", f"{snap['spec'].get('title', job.kind)}: done.")
-    elif snap["status"] == CANCELLED:
-        st.session_state.notice = ("warning", f"{snap['spec'].get('title', job.kind)}: cancelled; finished steps "
-                                              "are kept, the interrupted one is discarded.")
+    if snap.outcome.steps:
+        st.session_state.steps = list(snap.outcome.steps)
+    if snap.outcome.results is not None and snap.spec.experiment:
+        st.session_state[f"experiment:{snap.spec.experiment}"] = snap.outcome.results
+    if snap.status == JobStatus.DONE:
+        st.session_state.notice = ("success", f"{snap.spec.title}: done.")
+    elif snap.status == JobStatus.CANCELLED:
+        st.session_state.notice = ("warning", f"{snap.spec.title}: cancelled; finished steps are kept, the "
+                                              "interrupted one is discarded.")
     else:
-        st.session_state.notice = ("error", f"{snap['spec'].get('title', job.kind)} failed: {snap['error']}")
+        st.session_state.notice = ("error", f"{snap.spec.title} failed: {snap.error}")
     job_queue().forget(job)
     _forget_job()
 
@@ -166,20 +192,7 @@ def show_notice() -> None:
         getattr(st, notice[0])(notice[1])
 
 
-def fraction(snap: dict) -> float:
-    """How far a job is, 0..1: points made (experiments) or training calls done plus the current one's share."""
-    spec, events = snap["spec"], snap["events"]
-    if "expected" in spec:
-        return min(1.0, len(spec["points"]) / max(1, spec["expected"]))
-    calls = max(1, sum(e["kind"] == "pruned" for e in events))
-    last = events[-1] if events else None
-    # A "pruned" event opens a training call (its total_steps is still 0): that call is 0 % done.
-    within = 0.0 if last is None or last["kind"] == "pruned" else (
-        last["step"] / last["total_steps"] if last["total_steps"] else 1.0)
-    return min(1.0, (calls - 1 + within) / spec.get("units", 1))
-
-
-def poll(key: str, draw: Callable[[dict, Job], None], kinds: tuple[str, ...] = ()) -> None:
+def poll(key: str, draw: Callable[[JobSnapshot, Job], None], kinds: tuple[str, ...] = ()) -> None:
     """Draw the session's job with ``draw(snapshot, job)`` and redraw every POLL_SECONDS while it runs;
     when it ends, collect it and rerun the whole app. ``kinds`` limits which jobs this panel draws."""
     running = busy()
@@ -190,23 +203,27 @@ def poll(key: str, draw: Callable[[dict, Job], None], kinds: tuple[str, ...] = (
         if job is None:
             return
         snap = job.snapshot()
-        if snap["status"] in FINISHED:
+        if snap.status.finished:
             collect(job)
             st.rerun()
-        if not kinds or snap["kind"] in kinds:
+        if not kinds or snap.kind in kinds:
             draw(snap, job)
 
     panel()
 
 
-def progress_and_cancel(snap: dict, job: Job) -> None:
+def progress_and_cancel(snap: JobSnapshot, job: Job) -> None:
     """The common head of every job panel: a progress bar with a status line, and a Cancel button."""
     place = job_queue().position(job)
-    text = f"{snap['spec'].get('title', snap['kind'])}: " + (f"waiting, number {place} in line" if place
-                                                            else f"{100 * fraction(snap):.0f} %")
-    st.progress(fraction(snap), text=text)
+    text = f"{snap.spec.title}: " + (f"waiting, number {place} in line" if place else f"{100 * snap.fraction:.0f} %")
+    st.progress(snap.fraction, text=text)
     if st.button("Cancel", key="cancel-job", disabled=job.cancel_requested):
         job_queue().cancel(job)
+
+
+def event_dicts(snap: JobSnapshot) -> list[dict]:
+    """The job's progress events as the plots take them (they also draw stored runs' metrics lines)."""
+    return [event.to_dict() for event in snap.events]
 
 
 def chart(fig, caption: str, key: str | None = None) -> None:

@@ -8,7 +8,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import ui_state
-from pruning_core.service.jobs import FINISHED
+from pruning_core.service.records import JobSnapshot
 
 from pruning_core.data import Mnist, Split, load_mnist
 from pruning_core.masks import Masks
@@ -36,11 +36,11 @@ def weights_of(model: LeNet300100) -> dict[str, torch.Tensor]:
     return {name: params[name] for name in Masks.dense(model)}
 
 
-def wait_for_job(at: AppTest, timeout: float = 90) -> dict:
+def wait_for_job(at: AppTest, timeout: float = 90) -> JobSnapshot:
     """Wait until the session's job has finished (the page collects it on its next run)."""
     job = ui_state.job_queue().get(at.session_state["job_id"])
     deadline = time.time() + timeout
-    while job.snapshot()["status"] not in FINISHED:
+    while job.status.active:
         assert time.time() < deadline, "job did not finish"
         time.sleep(0.05)
     return job.snapshot()
@@ -55,7 +55,7 @@ def card(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.sidebar.get("metric")}
 
 
-def prune(at: AppTest, percent: float) -> dict:
+def prune(at: AppTest, percent: float) -> JobSnapshot:
     """Press Prune + retrain at ``percent`` with 0 retraining epochs and wait for the result."""
     at.slider(key="percent").set_value(percent)
     at.number_input(key="epochs").set_value(0)

@@ -7,23 +7,25 @@ from pruning_core.research import experiments
 from pruning_core.errors import UserError
 
 
+# Zero-epoch training and few percents: the code path of a real run in a few seconds, passed explicitly.
+TINY = experiments.ExperimentPlan(
+    quick=True,
+    global_vs_layer=experiments.ExperimentSettings((50.0, 90.0), 0, 0, (1,)),
+    width_300_vs_600=experiments.ExperimentSettings((90.0,), 0, 0, (1,), ((30, 10), (60, 10))))
+
+
 @pytest.fixture
 def tiny(monkeypatch, tmp_path):
-    """Zero-epoch training and one percent: the code path of a real run in a few seconds."""
     monkeypatch.setenv("PRUNE_LAB_EXPERIMENTS", str(tmp_path))
-    monkeypatch.setitem(experiments.SETTINGS, ("global_vs_layer", True),
-                        {"percents": [50.0, 90.0], "train_epochs": 0, "retrain_epochs": 0, "seeds": [1]})
-    monkeypatch.setitem(experiments.SETTINGS, ("width_300_vs_600", True),
-                        {"percents": [90.0], "train_epochs": 0, "retrain_epochs": 0, "seeds": [1],
-                         "widths": [[30, 10], [60, 10]]})
     return tmp_path
 
 
 def test_global_vs_layer(tiny):
     points = []
-    data = experiments.run_experiment("global_vs_layer", True, on_point=points.append)
+    data = experiments.run_experiment("global_vs_layer", True, on_point=points.append, plan=TINY)
     assert [(r["scope"], r["seed"]) for r in data["runs"]] == [("global", 1), ("layer", 1)]
-    assert len(points) == experiments.expected_points("global_vs_layer", True) == 4
+    assert len(points) == TINY.expected_points("global_vs_layer") == 4
+    assert data["settings"] == {"percents": [50.0, 90.0], "train_epochs": 0, "retrain_epochs": 0, "seeds": [1]}
     for run in data["runs"]:
         assert [p["percent"] for p in run["points"]] == [50.0, 90.0]
         assert all(abs(p["sparsity"] - p["percent"] / 100) < 1e-3 for p in run["points"])
@@ -35,7 +37,7 @@ def test_global_vs_layer(tiny):
 
 
 def test_width_300_vs_600(tiny):
-    data = experiments.run_experiment("width_300_vs_600", True)
+    data = experiments.run_experiment("width_300_vs_600", True, plan=TINY)
     assert [r["hidden"] for r in data["runs"]] == [[30, 10], [60, 10]]
     for run in data["runs"]:
         assert [p["percent"] for p in run["points"]] == [0.0, 90.0]
@@ -43,6 +45,14 @@ def test_width_300_vs_600(tiny):
             assert set(point["active_fraction"]) == {"fc1", "fc2"}
             assert len(point["active_per_digit"]["fc1"]) == 10
             assert all(0.0 <= v <= 1.0 for v in point["active_fraction"].values())
+    assert data["settings"]["widths"] == [[30, 10], [60, 10]]
+
+
+def test_plans_are_frozen_and_keep_the_stored_settings_format():
+    with pytest.raises(AttributeError):
+        experiments.QUICK.global_vs_layer = TINY.global_vs_layer  # type: ignore[misc]
+    stored = experiments.load_results("width_300_vs_600")  # the shipped full results, written by the old dict
+    assert stored is None or stored["settings"] == experiments.FULL.width_300_vs_600.to_dict()
 
 
 def test_missing_and_broken_results(tiny):

@@ -5,14 +5,15 @@ then reruns the app, which collects the result. Retraining is 0 epochs throughou
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import ui_state
 from pruning_core import paths
 from pruning_core.research import experiments
+from pruning_core.service.records import JobOutcome, JobSnapshot, JobSpec, JobStatus, ProgressEvent
 from pruning_core.settings import REFERENCE_PERCENTS
 from tests.helpers import card, metrics, prune, wait_for_job
 
@@ -38,14 +39,14 @@ def test_model_card_shows_the_baseline(app):
 
 def test_prune_updates_metrics_history_and_downloads(app):
     snap = prune(app, 80.0)
-    assert snap["status"] == "done" and snap["events"][0]["kind"] == "pruned"
+    assert snap.status == "done" and snap.events[0].kind == "pruned"
     assert not app.exception
     assert app.success[0].value == "Prune to 80 % (global), retrain 0 epoch(s): done."
     assert card(app)["Weights pruned"] == "80.0 %"
     assert "1 prune step(s)" in app.sidebar.markdown[0].value
     shown = metrics(app)
     assert shown["Before pruning"] == "97.17 %"
-    after_prune = f"{100 * snap['events'][0]['accuracy']:.2f} %"
+    after_prune = f"{100 * snap.events[0].accuracy:.2f} %"
     assert shown["After prune"] == after_prune == shown["After retrain"]  # 0 retrain epochs
     table = app.dataframe[0].value
     assert list(table["percent"]) == [80.0] and list(table["scope"]) == ["global"]
@@ -76,7 +77,7 @@ def test_go_back_to_an_earlier_step(app):
 def test_reference_schedule_fills_the_table(app):
     app.number_input(key="epochs").set_value(0)
     next(b for b in app.button if b.label.startswith("Run the reference schedule")).click().run()
-    assert wait_for_job(app)["status"] == "done"
+    assert wait_for_job(app).status == "done"
     app.run()
     assert list(app.dataframe[0].value["percent"]) == list(REFERENCE_PERCENTS)
     assert metrics(app)["After retrain"] == f"{100 * app.session_state['steps'][-1].accuracy:.2f} %"
@@ -93,7 +94,7 @@ def test_refresh_reattaches_and_cancel_keeps_the_model(app):
     refreshed.run()
     assert refreshed.session_state["job_id"] == app.session_state["job_id"]
     refreshed.button(key="cancel-job").click().run()
-    assert wait_for_job(refreshed, 30)["status"] == "cancelled"
+    assert wait_for_job(refreshed, 30).status == "cancelled"
     refreshed.run()
     assert len(refreshed.session_state["steps"]) == 1 and "job_id" not in refreshed.session_state
     assert not refreshed.dataframe
@@ -133,11 +134,12 @@ def test_train_page_rejects_bad_hidden_sizes(app):
 
 
 def test_experiments_quick_rerun_fills_the_chart(app, tmp_path, monkeypatch):
-    monkeypatch.setitem(experiments.SETTINGS, ("global_vs_layer", True),
-                        {"percents": [50.0, 90.0], "train_epochs": 0, "retrain_epochs": 0, "seeds": [1]})
+    # The server's quick plan is a frozen object the page passes to the task; this server's is a tiny one.
+    monkeypatch.setattr(experiments, "QUICK", dataclasses.replace(
+        experiments.QUICK, global_vs_layer=experiments.ExperimentSettings((50.0, 90.0), 0, 0, (1,))))
     app.switch_page("views/experiments.py").run()
     app.button(key="rerun-global_vs_layer").click().run()
-    assert wait_for_job(app)["status"] == "done"
+    assert wait_for_job(app).status == "done"
     app.run()
     assert not app.exception
     assert any("Quick run of" in c.value and "percents 50, 90" in c.value for c in app.caption)
@@ -163,15 +165,19 @@ def test_experiments_page_reads_results(app, tmp_path):
 
 
 def test_progress_fraction_counts_training_calls():
-    def event(kind: str, step: int, total: int) -> dict:
-        return {"kind": kind, "step": step, "total_steps": total}
+    def event(kind: str, step: int, total: int) -> ProgressEvent:
+        return ProgressEvent(kind, 1, 1, step, total, 0.0, 0.1)
 
-    assert ui_state.fraction({"spec": {"units": 1}, "events": []}) == 0.0
-    assert ui_state.fraction({"spec": {"units": 1}, "events": [event("pruned", 0, 0)]}) == 0.0
+    def snap(spec: JobSpec, events=(), points=()) -> JobSnapshot:
+        return JobSnapshot("job-1", "prune", spec, JobStatus.RUNNING, tuple(events), JobOutcome(points=points),
+                           "", 0.0, None, None, "run")
+
+    assert snap(JobSpec("t")).fraction == 0.0
+    assert snap(JobSpec("t"), [event("pruned", 0, 0)]).fraction == 0.0
     second_call_half_done = [event("pruned", 0, 0), event("epoch", 400, 400), event("pruned", 0, 0),
                              event("batch", 200, 400)]
-    assert ui_state.fraction({"spec": {"units": 2}, "events": second_call_half_done}) == 0.75
-    assert ui_state.fraction({"spec": {"expected": 4, "points": [{}]}, "events": []}) == 0.25
+    assert snap(JobSpec("t", units=2), second_call_half_done).fraction == 0.75
+    assert snap(JobSpec("t", expected=4), points=({},)).fraction == 0.25
 
 
 def test_experiments_page_shows_the_stored_reproduction(app, tmp_path):

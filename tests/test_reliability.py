@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -18,7 +19,8 @@ import pytest
 from pruning_core import checkpoint, lab
 from pruning_core.service import jobs, runs
 from pruning_core.errors import UserError
-from pruning_core.service.jobs import CANCELLED, DONE, FAILED, RUNNING, Job, JobQueue
+from pruning_core.service.jobs import Job, JobQueue
+from pruning_core.service.records import JobSnapshot, JobSpec, JobStatus
 from pruning_core.settings import PruneSettings
 
 DEADLINE_S = 120
@@ -31,8 +33,11 @@ def wait_until(condition, what: str) -> None:
         time.sleep(0.02)
 
 
-def wait_finished(job: Job) -> dict:
-    wait_until(lambda: job.status in jobs.FINISHED, f"{job.id} to finish")
+CANCELLED, DONE, FAILED, RUNNING = JobStatus.CANCELLED, JobStatus.DONE, JobStatus.FAILED, JobStatus.RUNNING
+
+
+def wait_finished(job: Job) -> JobSnapshot:
+    wait_until(lambda: job.status.finished, f"{job.id} to finish")
     return job.snapshot()
 
 
@@ -50,10 +55,10 @@ def test_a_failing_job_fails_alone_and_the_next_one_runs(queue, baseline):
     def boom(job):
         raise RuntimeError("boom")
 
-    bad = queue.submit("prune", {"title": "bad"}, boom, owner="a")
-    good = queue.submit("prune", {"title": "good"}, lambda job: job.keep(baseline), owner="b")
-    assert wait_finished(bad)["error"] == "internal error: RuntimeError: boom"
-    assert wait_finished(good)["status"] == DONE
+    bad = queue.submit("prune", JobSpec("bad"), boom, owner="a")
+    good = queue.submit("prune", JobSpec("good"), lambda job: job.keep(baseline), owner="b")
+    assert wait_finished(bad).error == "internal error: RuntimeError: boom"
+    assert wait_finished(good).status == DONE
     assert bad.run_record.status()["status"] == FAILED
     assert bad.run_record.status()["reason"] == "internal error: RuntimeError: boom"
     assert good.run_record.steps() == [1] and good.run_record.status()["status"] == DONE
@@ -63,28 +68,26 @@ def test_a_nan_loss_fails_the_job_with_its_reason(queue, baseline):
     def diverge(job):  # lr 10 drives the loss to NaN within the first 50 batches
         lab.prune_step(baseline, PruneSettings(50.0), 1, 10.0, [job.report], job.should_stop)
 
-    snap = wait_finished(queue.submit("prune", {"title": "nan"}, diverge))
-    assert snap["status"] == FAILED and "diverged" in snap["error"]
-    record = queue.get(snap["id"]).run_record
+    snap = wait_finished(queue.submit("prune", JobSpec("nan"), diverge))
+    assert snap.status == FAILED and "diverged" in snap.error
+    record = queue.get(snap.id).run_record
     assert "diverged" in record.status()["reason"] and record.steps() == []
     assert record.metrics()[0]["kind"] == "pruned"  # what happened before the failure is kept
 
 
 def test_cancel_stops_at_a_batch_and_keeps_the_completed_step(queue, baseline):
-    spec = {"title": "two steps", "session": {}}
-
     def work(job):
         first = lab.prune_step(baseline, PruneSettings(50.0), 0, None, [job.report], job.should_stop)
         job.keep(first)
-        spec["session"]["steps"] = [baseline, first]
+        job.update(steps=(baseline, first))
         lab.prune_step(first, PruneSettings(60.0), 20, None, [job.report], job.should_stop)
 
-    job = queue.submit("schedule", spec, work)
-    wait_until(lambda: any(e["kind"] == "batch" for e in job.snapshot()["events"]), "retraining to start")
+    job = queue.submit("schedule", JobSpec("two steps"), work)
+    wait_until(lambda: any(e.kind == "batch" for e in job.snapshot().events), "retraining to start")
     queue.cancel(job)
     snap = wait_finished(job)
-    assert snap["status"] == CANCELLED and snap["events"][-1]["kind"] == "batch"
-    assert [s.masks.sparsity() for s in spec["session"]["steps"]] == [0.0, pytest.approx(0.5, abs=1e-5)]
+    assert snap.status == CANCELLED and snap.events[-1].kind == "batch"
+    assert [s.masks.sparsity() for s in snap.outcome.steps] == [0.0, pytest.approx(0.5, abs=1e-5)]
     assert job.run_record.status()["status"] == CANCELLED and job.run_record.steps() == [1]
     assert job.run_record.load_step(1).history[-1].percent == 50.0
 
@@ -98,15 +101,15 @@ def test_a_killed_worker_is_detected_and_replaced(queue, baseline):
         while True:
             time.sleep(0.01)
 
-    stuck = queue.submit("prune", {"title": "hangs"}, hang, owner="a")
+    stuck = queue.submit("prune", JobSpec("hangs"), hang, owner="a")
     wait_until(lambda: "ident" in worker and stuck.status == RUNNING, "the job to start")
     # What killing the worker looks like from Python: SystemExit raised inside it, escaping Job.run.
     assert ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker["ident"]), ctypes.py_object(SystemExit)) == 1
     snap = wait_finished(stuck)
-    assert snap["status"] == FAILED and "stopped unexpectedly" in snap["error"]
+    assert snap.status == FAILED and "stopped unexpectedly" in snap.error
     assert stuck.run_record.status()["status"] == FAILED
-    after = queue.submit("prune", {"title": "next"}, lambda job: job.keep(baseline), owner="a")
-    assert wait_finished(after)["status"] == DONE
+    after = queue.submit("prune", JobSpec("next"), lambda job: job.keep(baseline), owner="a")
+    assert wait_finished(after).status == DONE
 
 
 def test_restart_marks_runs_of_a_dead_server_interrupted(baseline):
@@ -122,16 +125,24 @@ def test_restart_marks_runs_of_a_dead_server_interrupted(baseline):
         (orphan.path / "status.json").write_text(json.dumps({**status, "pid": int(dead.stdout)}))
         (orphan.path / ".step-02.pt.123.tmp").write_bytes(b"half")
         (runs.paths.runs_dir() / ".new-abc").mkdir()
+        os.utime(runs.paths.runs_dir() / ".new-abc", (0, 0))  # a dead server's staging directory, long ago
         other = runs.create("prune", "another live server's", {})
         other.set_status(RUNNING)
         (other.path / "status.json").write_text(json.dumps({"status": RUNNING, "pid": alive.pid}))
+        # The live server is mid-write: its temp file and the staging directory of a run it is creating stay.
+        (other.path / ".status.json.456.tmp").write_bytes(b"being written")
+        (runs.paths.runs_dir() / ".new-live").mkdir()
+        (runs.paths.runs_dir() / ".new-live" / "status.json").write_text(json.dumps({"status": "queued",
+                                                                                    "pid": alive.pid}))
 
         assert runs.recover() == [orphan.id]
-        assert orphan.status()["status"] == runs.INTERRUPTED and "completed steps are kept" in orphan.status()["reason"]
+        assert orphan.status()["status"] == JobStatus.INTERRUPTED and "completed steps are kept" in orphan.status()["reason"]
         assert other.status()["status"] == RUNNING
         assert [e["kind"] for e in orphan.metrics()] == ["step"]
         assert orphan.load_step(1).history[-1].percent == 50.0
-        assert not list(orphan.path.glob(".*.tmp")) and not list(runs.paths.runs_dir().glob(".new-*"))
+        assert not list(orphan.path.glob(".*.tmp"))
+        assert [p.name for p in runs.paths.runs_dir().glob(".new-*")] == [".new-live"]
+        assert (other.path / ".status.json.456.tmp").exists()
     finally:
         alive.kill()
         alive.wait()
@@ -146,15 +157,15 @@ def test_queue_is_first_come_first_served_one_job_per_owner_and_bounded(queue, m
             gate.wait(DEADLINE_S)
         return run
 
-    first = queue.submit("prune", {"title": "1"}, work("first"), owner="a")
+    first = queue.submit("prune", JobSpec("1"), work("first"), owner="a")
     wait_until(lambda: first.status == RUNNING, "the first job to start")
-    waiting = [queue.submit("prune", {"title": n}, work(n), owner=n) for n in ("b", "c", "d")]
+    waiting = [queue.submit("prune", JobSpec(n), work(n), owner=n) for n in ("b", "c", "d")]
     assert [queue.position(j) for j in [first, *waiting]] == [0, 1, 2, 3]
     with pytest.raises(UserError, match="previous job is still running"):
-        queue.submit("prune", {"title": "again"}, work("again"), owner="a")
-    monkeypatch.setattr(jobs, "MAX_WAITING", 3)
+        queue.submit("prune", JobSpec("again"), work("again"), owner="a")
+    queue.limits = jobs.QueueLimits(max_waiting=3)
     with pytest.raises(UserError, match="queue is full"):
-        queue.submit("prune", {"title": "e"}, work("e"), owner="e")
+        queue.submit("prune", JobSpec("e"), work("e"), owner="e")
     queue.cancel(waiting[1])
     assert waiting[1].status == CANCELLED and queue.position(waiting[2]) == 2
     gate.set()
@@ -165,15 +176,15 @@ def test_queue_is_first_come_first_served_one_job_per_owner_and_bounded(queue, m
 
 
 def test_finished_jobs_are_released(queue, monkeypatch):
-    job = queue.submit("prune", {"title": "x"}, lambda job: None)
+    job = queue.submit("prune", JobSpec("x"), lambda job: None)
     wait_finished(job)
     assert job._work is None
     queue.forget(job)
     assert queue.get(job.id) is None and job.run_record.status()["status"] == DONE
-    old = queue.submit("prune", {"title": "y"}, lambda job: None)
+    old = queue.submit("prune", JobSpec("y"), lambda job: None)
     wait_finished(old)
     monkeypatch.setattr(jobs, "EXPIRE_SECONDS", -1)
-    queue.submit("prune", {"title": "z"}, lambda job: None)
+    queue.submit("prune", JobSpec("z"), lambda job: None)
     assert queue.get(old.id) is None
 
 
@@ -199,4 +210,4 @@ def test_disk_limits_and_run_names(baseline, monkeypatch):
 
 
 def test_one_worker_on_two_cores():
-    assert jobs.default_workers(2) == 1
+    assert jobs.default_workers(2, threads=1) == 1

@@ -10,24 +10,23 @@ from pruning_core.research import experiments, report, reproduce
 from pruning_core import paths
 
 
-@pytest.fixture
-def tiny_experiments(monkeypatch) -> None:
-    tiny = {key: {**value, "percents": [90.0], "retrain_epochs": 0, "seeds": [1]} for key, value in
-            experiments.SETTINGS.items()}
-    for key in tiny:
-        if "train_epochs" in tiny[key]:
-            tiny[key]["train_epochs"] = 0
-    monkeypatch.setattr(experiments, "SETTINGS", tiny)
+def tiny(settings: experiments.ExperimentSettings) -> experiments.ExperimentSettings:
+    return dataclasses.replace(settings, percents=(90.0,), train_epochs=0, retrain_epochs=0, seeds=(1,))
 
 
-def test_quick_report_writes_every_section(tmp_path, tiny_experiments, monkeypatch) -> None:
+# The full plan's shape (quick=False: results are stored) at the cost of a smoke run, passed explicitly.
+TINY = experiments.ExperimentPlan(quick=False, global_vs_layer=tiny(experiments.FULL.global_vs_layer),
+                                  width_300_vs_600=tiny(experiments.FULL.width_300_vs_600))
+
+
+def test_quick_report_writes_every_section(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PRUNE_LAB_EXPERIMENTS", str(tmp_path / "results"))
     shipped = {name: (paths.CHECKPOINTS_DIR / file).stat().st_mtime if (paths.CHECKPOINTS_DIR / file).exists()
                else None for name, file in paths.BUILTIN_CHECKPOINTS.items()}
     lines: list[str] = []
     # quick=False with the tiny plan: exercises the store-results path (into the temporary results folder)
     plan = dataclasses.replace(reproduce.QUICK, quick=False)
-    out = report.generate(plan, tmp_path / "reproduction.md", ship=False, log=lines.append)
+    out = report.generate(plan, tmp_path / "reproduction.md", ship=False, log=lines.append, experiment_plan=TINY)
     text = out.read_text()
     for heading in ("## 1. The reference blog", "## 2. Beating the paper", "## 3.", "## 4."):
         assert heading in text
@@ -59,4 +58,3 @@ def test_every_results_doc_equals_a_render_of_its_stored_json() -> None:
     charts = {name: f"{name}.png" for name in report.CHARTS if (docs / "figures" / f"{name}.png").is_file()}
     for name, text in report.documents(*report.stored_inputs(), charts).items():
         assert (docs / name).read_text() == text, f"docs/{name} differs: run python -m pruning_core report --render-only"
-

@@ -10,6 +10,7 @@ import pytest
 
 from pruning_core import paths
 from pruning_core.service import runs
+from pruning_core.service.records import JobStatus
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -28,12 +29,12 @@ def test_a_killed_server_leaves_an_interrupted_run_with_loadable_steps(browser, 
         time.sleep(0.1)
     live_server.kill()
     run = runs.all_runs()[0]
-    assert run.status()["status"] == runs.RUNNING  # as the dead server left it
+    assert run.status()["status"] == JobStatus.RUNNING  # as the dead server left it
 
     page.goto(live_server.start() + "/runs")
     page.get_by_text("the server stopped while this run was running").first.wait_for(timeout=60_000)
     assert page.locator('[data-testid="stException"]').count() == 0
-    assert run.status()["status"] == runs.INTERRUPTED
+    assert run.status()["status"] == JobStatus.INTERRUPTED
     assert "server stopped while this run was running" in run.status()["reason"]
     for index in run.steps():
         step = run.load_step(index)

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from pruning_core import lab
 from pruning_core.service import runs
+from pruning_core.service.records import JobStatus
 from tests.helpers import card, prune
 
 
@@ -44,7 +45,7 @@ def test_compare_two_runs_and_delete_only_your_own(app):
     prune(app, 50.0)
     prune(app, 70.0)
     stranger = runs.create("prune", "a classmate's run", {}, owner="someone-else1234")
-    stranger.set_status(runs.DONE)
+    stranger.set_status(JobStatus.DONE)
     open_runs(app)
     assert list(app.dataframe[0].value["yours"]) == [False, True, True]
     newest, *mine = [r.id for r in runs.all_runs()]
@@ -61,8 +62,8 @@ def test_compare_two_runs_and_delete_only_your_own(app):
 
 
 @pytest.mark.parametrize("status, reason, element", [
-    (runs.FAILED, "training diverged (the loss became NaN or infinite)", "error"),
-    (runs.INTERRUPTED, "the server stopped while this run was running", "warning")])
+    (JobStatus.FAILED, "training diverged (the loss became NaN or infinite)", "error"),
+    (JobStatus.INTERRUPTED, "the server stopped while this run was running", "warning")])
 def test_failed_and_interrupted_runs_show_their_reason(app, status, reason, element):
     run = runs.create("prune", "broken", {})
     run.set_status(status, reason)

@@ -7,7 +7,9 @@ import ui_state
 from pruning_core.research import experiments
 from pruning_core.plots import figures
 from pruning_core.errors import UserError
+from pruning_core.service import tasks
 from pruning_core.service.jobs import Job
+from pruning_core.service.records import JobSnapshot
 
 ABOUT = {
     "global_vs_layer": ("Global vs layer-wise threshold",
@@ -21,38 +23,12 @@ ABOUT = {
 }
 
 
-def runs_from_points(points: list[dict], keys: tuple[str, str]) -> list[dict]:
-    """Live points (each tagged with its run's keys) -> the ``runs`` list the figures draw."""
-    runs: dict[tuple, dict] = {}
-    for point in points:
-        tag = tuple(str(point[k]) for k in keys)
-        runs.setdefault(tag, {**{k: point[k] for k in keys}, "points": []})["points"].append(point)
-    return list(runs.values())
-
-
-def start(name: str) -> None:
-    points: list[dict] = []
-    spec = {"title": f"Quick experiment: {ABOUT[name][0]}", "experiment": name, "points": points,
-            "expected": experiments.expected_points(name, True)}
-
-    def work(job):
-        def on_point(point: dict) -> None:
-            points.append(point)
-            job.run_record.log({"kind": "point", **point})
-
-        # Kept in the session only: one student's quick run must not replace the class's 3-seed results.
-        spec["session"][f"experiment:{name}"] = experiments.run_experiment(
-            name, True, [job.report], job.should_stop, on_point=on_point)
-
-    ui_state.submit("experiment", spec, work, {"experiment": name, "quick": True})
-
-
-def live(snap: dict, job: Job) -> None:
+def live(snap: JobSnapshot, job: Job) -> None:
     ui_state.progress_and_cancel(snap, job)
-    name, points = snap["spec"]["experiment"], snap["spec"]["points"]
+    name, points = snap.spec.experiment, snap.outcome.points
     if points:
         _, caption, draw, keys = ABOUT[name]
-        ui_state.chart(draw(runs_from_points(points, keys)), "So far: " + caption, f"live-{name}")
+        ui_state.chart(draw(experiments.runs_from_points(points, keys)), "So far: " + caption, f"live-{name}")
 
 
 st.title("Experiments")
@@ -76,12 +52,7 @@ for name, (title, caption, draw, keys) in ABOUT.items():
                    f"{', '.join(f'{p:g}' for p in s['percents'])}; {s['retrain_epochs']} retrain epoch(s) per "
                    f"step; seeds {s['seeds']}.")
     if st.button("Re-run quickly in the background", key=f"rerun-{name}", disabled=busy):
-        try:
-            start(name)
-        except UserError as err:
-            st.error(str(err))
-        else:
-            st.rerun()
+        ui_state.attempt(lambda: ui_state.launch(tasks.quick_experiment, name, title))
 ui_state.poll("experiments", live, ("experiment",))
 
 

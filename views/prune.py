@@ -8,10 +8,11 @@ import streamlit as st
 import ui_state
 from pruning_core import checkpoint, lab
 from pruning_core.plots import figures
-from pruning_core.errors import UserError
-from pruning_core.service.jobs import Job
 from pruning_core.prune import Unreachable
-from pruning_core.settings import PRUNE_SCOPES, REFERENCE_PERCENTS
+from pruning_core.service import tasks
+from pruning_core.service.jobs import Job
+from pruning_core.service.records import JobSnapshot
+from pruning_core.settings import PRUNE_SCOPES
 
 SCOPE_LABELS = {"global": "global (one threshold)", "layer": "per layer (same % each)",
                 "std": "per layer (quality x std)"}
@@ -24,44 +25,25 @@ def pct(value: float | None) -> str:
     return "..." if value is None else f"{100 * value:.2f} %"
 
 
-def start(kind: str, percents: list[float], scope: str, epochs: int, lr: float) -> None:
-    """Queue a prune step (one percent) or a schedule (several); finished steps land in ``steps``."""
-    old = list(ui_state.steps())
-    lab.check_schedule(old[-1], percents, scope, epochs, lr)  # before queueing: bad input costs nothing
-    title = (f"Prune to {percents[0]:g} % ({scope}), retrain {epochs} epoch(s)" if kind == "prune"
-             else f"Reference schedule {percents[0]:g} -> {percents[-1]:g} % ({scope})")
-    spec = {"title": title, "units": len(percents), "before": old[-1].accuracy, "percents": percents}
-
-    def work(job):
-        done = list(old)
-        for new in lab.schedule(old[-1], percents, scope, epochs, lr, [job.report], job.should_stop):
-            job.keep(new)
-            done.append(new)
-            spec["session"]["steps"] = list(done)  # a cancel keeps the steps finished so far
-
-    ui_state.submit(kind, spec, work, {"start": old[-1].origin, "start_accuracy": old[-1].accuracy,
-                                       "percents": percents, "scope": scope, "retrain_epochs": epochs, "lr": lr})
-
-
-def live(snap: dict, job: Job) -> None:
+def live(snap: JobSnapshot, job: Job) -> None:
     """While a prune job runs: progress, the three accuracies of the current step, and the training curve."""
     ui_state.progress_and_cancel(snap, job)
-    events, finished = snap["events"], snap["spec"]["session"].get("steps")
-    last_pruned = max((i for i, e in enumerate(events) if e["kind"] == "pruned"), default=None)
-    current = events[last_pruned:] if last_pruned is not None else []
-    epochs = [e for e in current if e["kind"] == "epoch"]
-    before = finished[-1].accuracy if finished else snap["spec"]["before"]
-    after_prune = current[0]["accuracy"] if current else None
-    show_metrics(before, after_prune, epochs[-1]["accuracy"] if epochs else None,
-                 f" (epoch {epochs[-1]['epoch']}/{epochs[-1]['epochs']})" if epochs else "")
-    if finished and snap["kind"] == "schedule":
+    events, finished = snap.events, snap.outcome.steps
+    last_pruned = max((i for i, e in enumerate(events) if e.kind == "pruned"), default=None)
+    current = events[last_pruned:] if last_pruned is not None else ()
+    epochs = [e for e in current if e.kind == "epoch"]
+    before = finished[-1].accuracy if finished else snap.spec.before
+    after_prune = current[0].accuracy if current else None
+    show_metrics(before, after_prune, epochs[-1].accuracy if epochs else None,
+                 f" (epoch {epochs[-1].epoch}/{epochs[-1].epochs})" if epochs else "")
+    if finished and snap.kind == "schedule":
         rows = lab.step_table(finished[-1].history[len(finished[0].history):])
         ui_state.chart(figures.accuracy_vs_sparsity(rows, finished[0].accuracy),
                        "The schedule so far: accuracy right after each prune (dashed) and after its retraining.",
                        "live-sparsity")
     if events:
-        ui_state.chart(figures.training_curve(events), "Training loss every 50 steps (top) and test accuracy "
-                       "after pruning and after each retraining epoch (bottom).", "live-curve")
+        ui_state.chart(figures.training_curve(ui_state.event_dicts(snap)), "Training loss every 50 steps (top) and "
+                       "test accuracy after pruning and after each retraining epoch (bottom).", "live-curve")
 
 
 def show_metrics(before: float | None, after_prune: float | None, after_retrain: float | None,
@@ -119,7 +101,6 @@ st.title("Prune & retrain")
 st.caption("Han et al. (2015): remove the weights with the smallest magnitude, then retrain the survivors "
            "while the pruned ones stay at zero. The percent is of all weights and is cumulative.")
 ckpt = ui_state.current()
-sparsity = ui_state.card(ckpt)["sparsity"]
 busy = ui_state.busy()
 c_percent, c_scope, c_epochs, c_lr = st.columns([3, 2, 1, 1])
 percent = c_percent.slider("Prune to (% of all weights)", 0.0, 99.9, 90.0, 0.1, key="percent")
@@ -129,21 +110,14 @@ epochs = c_epochs.number_input("Retrain epochs", 0, 20, 1, key="epochs")
 lr = c_lr.number_input("Learning rate", LR_MIN, 1.0, max(LR_MIN, ckpt.recipe.lr / 10), LR_MIN, format="%.4f",
                        key="lr", help="Han et al. retrain with 1/10 of the original learning rate.")
 run, schedule = st.columns(2)
-try:
-    if run.button("Prune + retrain", type="primary", disabled=busy, width="stretch"):
-        start("prune", [percent], scope, int(epochs), lr)
-        st.rerun()
-    if schedule.button("Run the reference schedule (10 -> 99 %, one step each)", disabled=busy,
-                       width="stretch"):
-        todo = [p for p in REFERENCE_PERCENTS if p > sparsity + 1e-9]
-        if not todo:
-            raise Unreachable(f"the model is already {sparsity:.2f}% pruned, beyond the schedule's last step")
-        start("schedule", todo, scope, int(epochs), lr)
-        st.rerun()
-except Unreachable as err:  # only here does going back help; a disk error, say, is shown as it is
-    st.error(f"{err}. To prune less, go back to an earlier step or reset to the baseline below.")
-except UserError as err:
-    st.error(str(err))
+# Only after "below the current sparsity" does going back help; a disk error, say, is shown as it is.
+HINTS = {Unreachable: ". To prune less, go back to an earlier step or reset to the baseline below."}
+if run.button("Prune + retrain", type="primary", disabled=busy, width="stretch"):
+    ui_state.attempt(lambda: ui_state.launch(tasks.prune, ui_state.steps(), [percent], scope, int(epochs), lr),
+                     HINTS)
+if schedule.button("Run the reference schedule (10 -> 99 %, one step each)", disabled=busy, width="stretch"):
+    ui_state.attempt(lambda: ui_state.launch(tasks.reference_schedule, ui_state.steps(), scope, int(epochs), lr),
+                     HINTS)
 
 ui_state.poll("prune", live, ("prune", "schedule"))
 if not busy and ckpt.history:

@@ -9,9 +9,8 @@ import ui_state
 from pruning_core.plots import figures
 from pruning_core.service import runs
 from pruning_core.errors import UserError
-from pruning_core.service.jobs import MAX_WAITING
+from pruning_core.service.records import ProgressEvent
 
-PROGRESS_KINDS = ("pruned", "batch", "epoch")
 # Colours, not emoji: a classroom PC may have no emoji font (Chromium then draws empty boxes).
 STATUS_COLOURS = {"queued": "violet", "running": "blue", "done": "green", "failed": "red", "cancelled": "gray",
                   "interrupted": "orange"}
@@ -49,9 +48,9 @@ def details(run: runs.Run, info: dict, mine: bool) -> None:
         ui_state.chart(figures.accuracy_vs_sparsity(rows, run.config().get("settings", {}).get("start_accuracy")),
                        "This run's steps: accuracy right after each prune (dashed) and after retraining (solid).",
                        "run-sparsity")
-    events = [e for e in metrics if e.get("kind") in PROGRESS_KINDS]
+    events = [event for line in metrics if (event := ProgressEvent.from_dict(line)) is not None]
     if events:
-        ui_state.chart(figures.training_curve(events), "This run's training loss (top) and test accuracy after "
+        ui_state.chart(figures.training_curve([event.to_dict() for event in events]), "This run's training loss (top) and test accuracy after "
                        "pruning and after each epoch (bottom).", "run-curve")
     saved = {e["index"]: e for e in metrics if e.get("kind") == "step" and e.get("index") in run.steps()}
     busy = ui_state.busy()
@@ -65,7 +64,7 @@ def details(run: runs.Run, info: dict, mine: bool) -> None:
             st.switch_page("views/prune.py")
     else:
         pick.caption("No completed step was saved in this run.")
-    if remove.button("Delete run", disabled=not mine or info["status"] in runs.ACTIVE, key="run-delete",
+    if remove.button("Delete run", disabled=not mine or info["status"].active, key="run-delete",
                      help="Only the tab that started a run can delete it, and only once it has finished."):
         runs.delete(run)
         st.session_state.notice = ("success", f"Deleted run {run.id}.")
@@ -95,8 +94,8 @@ st.caption(f"Every job is saved on the server as a run: settings, progress log a
            f"step. Runs survive closing the tab and restarting the server; the newest {runs.KEEP_RUNS} are kept "
            f"(at most {runs.MAX_TOTAL_BYTES // 2**30} GB), older ones are deleted automatically.")
 queue = ui_state.job_queue()  # first: on a fresh server this marks runs a dead server left running
-st.caption(f"Job queue: {queue.waiting()} waiting (at most {MAX_WAITING}), one job per tab, first come first "
-           "served.")
+st.caption(f"Job queue: {queue.waiting()} waiting (at most {queue.limits.max_waiting}), one job per tab, "
+           f"{queue.limits.per_client} per computer, first come first served.")
 infos = [run.summary() for run in runs.all_runs()]
 me = ui_state.owner()
 if not infos:

@@ -1,15 +1,14 @@
 """Train / load: pick the session's starting model - a shipped baseline, an uploaded checkpoint, or a new
 model trained in the background with live curves. Whatever is chosen becomes every page's "before"."""
-import dataclasses
-
 import streamlit as st
 
 import ui_state
-from pruning_core import checkpoint, lab
+from pruning_core import checkpoint
 from pruning_core.plots import figures
-from pruning_core.errors import UserError
+from pruning_core.service import tasks
 from pruning_core.service.jobs import Job
-from pruning_core.settings import PRESETS, ModelSettings, TrainSettings, preset
+from pruning_core.service.records import JobSnapshot
+from pruning_core.settings import PRESETS, preset
 
 st.title("Train or load a model")
 st.caption("Choosing a model here starts the session over: it becomes the 'before' of every comparison.")
@@ -32,35 +31,11 @@ with upload:
     st.subheader("Upload a checkpoint")
     file = st.file_uploader("A .pt file saved by Prune Lab", type=["pt"], key="upload")
     if file is not None and st.button("Use uploaded model", disabled=busy, key="use-upload"):
-        try:
+        def use_upload() -> None:
             ui_state.set_model(checkpoint.from_bytes(file.getvalue(), origin=file.name))
-        except UserError as err:
-            st.error(str(err))
-        else:
-            st.session_state.notice = ("success", f"Loaded {file.name}.")
-            st.rerun()
+            st.session_state.notice = ("success", f"Loaded {ui_state.plain(file.name)}.")
 
-
-def hidden_sizes(text: str) -> ModelSettings:
-    try:
-        hidden = tuple(int(part) for part in text.replace(" ", "").split(","))
-    except ValueError:
-        raise UserError(f"hidden sizes must be two whole numbers such as 300,100; got {text!r}") from None
-    return ModelSettings(hidden=hidden)
-
-
-def start_training(recipe: TrainSettings, model_settings: ModelSettings) -> None:
-    spec = {"title": f"Train {'-'.join(map(str, model_settings.hidden))} ({recipe.preset}, {recipe.epochs} "
-                     "epochs)", "units": 1}
-
-    def work(job):
-        trained = lab.train_baseline(recipe, model_settings, "cpu", [job.report], job.should_stop)
-        trained.origin = f"trained ({recipe.preset})"
-        job.keep(trained)
-        spec["session"]["steps"] = [trained]
-
-    ui_state.submit("train", spec, work, {"recipe": dataclasses.asdict(recipe),
-                                          "hidden": list(model_settings.hidden)})
+        ui_state.attempt(use_upload)
 
 
 with new:
@@ -71,22 +46,18 @@ with new:
                              help="About 3 s per epoch of the seed recipe on a 2-core CPU.")
     hidden = st.text_input("Hidden sizes", "300,100", key="hidden")
     if st.button("Train", type="primary", disabled=busy, key="train"):
-        try:
-            start_training(preset(recipe_name, epochs=int(epochs)), hidden_sizes(hidden))
-        except UserError as err:
-            st.error(str(err))
-        else:
-            st.rerun()
+        ui_state.attempt(lambda: ui_state.launch(tasks.train, preset(recipe_name, epochs=int(epochs)),
+                                                 tasks.hidden_sizes(hidden)))
 
 
-def live(snap: dict, job: Job) -> None:
+def live(snap: JobSnapshot, job: Job) -> None:
     ui_state.progress_and_cancel(snap, job)
-    epochs = [e for e in snap["events"] if e["kind"] == "epoch"]
+    epochs = [e for e in snap.events if e.kind == "epoch"]
     if epochs:
-        st.metric(f"Test accuracy after epoch {epochs[-1]['epoch']}/{epochs[-1]['epochs']}",
-                  f"{100 * epochs[-1]['accuracy']:.2f} %")
-    if snap["events"]:
-        ui_state.chart(figures.training_curve(snap["events"]),
+        st.metric(f"Test accuracy after epoch {epochs[-1].epoch}/{epochs[-1].epochs}",
+                  f"{100 * epochs[-1].accuracy:.2f} %")
+    if snap.events:
+        ui_state.chart(figures.training_curve(ui_state.event_dicts(snap)),
                        "Training loss every 50 steps (top) and test accuracy after each epoch (bottom).", "train-curve")
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import analyze, atomic, checkpoint, lab, paths
@@ -30,18 +31,60 @@ from ..train import Callback
 NAMES = ("global_vs_layer", "width_300_vs_600")
 REPORT = "reproduction"  # the stored sections of ``python -m pruning_core report``
 SHIPPED_SEED = preset("seed").seed  # the shipped ``baseline`` was trained with it (20 epochs)
-# Per experiment and mode: the knobs. Module-level so tests can shrink them.
-SETTINGS = {
-    ("global_vs_layer", True): {"percents": [50.0, 80.0, 90.0, 95.0, 98.0], "train_epochs": 20,
-                                "retrain_epochs": 1, "seeds": [SHIPPED_SEED]},
-    ("global_vs_layer", False): {"percents": list(REFERENCE_PERCENTS), "train_epochs": 20, "retrain_epochs": 1,
-                                 "seeds": [SHIPPED_SEED, 1, 2]},
-    ("width_300_vs_600", True): {"percents": [90.0], "train_epochs": 2, "retrain_epochs": 1, "seeds": [1],
-                                 "widths": [[300, 100], [600, 100]]},
-    ("width_300_vs_600", False): {"percents": [50.0, 80.0, 90.0, 95.0], "train_epochs": 20, "retrain_epochs": 1,
-                                  "seeds": [1, 2, 3], "widths": [[300, 100], [600, 100]]},
-}
+
+
+@dataclass(frozen=True)
+class ExperimentSettings:
+    """The knobs of one experiment: prune targets, training of each seed's baseline, retraining per step,
+    seeds and (width experiment) the hidden sizes compared."""
+
+    percents: tuple[float, ...]
+    train_epochs: int
+    retrain_epochs: int
+    seeds: tuple[int, ...]
+    widths: tuple[tuple[int, int], ...] = ()
+
+    def to_dict(self) -> dict:
+        """As stored in the results' ``settings`` (lists; ``widths`` only where it applies)."""
+        plain = {"percents": list(self.percents), "train_epochs": self.train_epochs,
+                 "retrain_epochs": self.retrain_epochs, "seeds": list(self.seeds)}
+        return {**plain, "widths": [list(w) for w in self.widths]} if self.widths else plain
+
+
+@dataclass(frozen=True)
+class ExperimentPlan:
+    """Both experiments' settings for one mode, passed explicitly to whatever runs them (like ``ReportPlan``)."""
+
+    quick: bool
+    global_vs_layer: ExperimentSettings
+    width_300_vs_600: ExperimentSettings
+
+    def settings(self, name: str) -> ExperimentSettings:
+        if name not in NAMES:
+            raise UserError(f"unknown experiment {name!r}; choose one of {', '.join(NAMES)}")
+        return getattr(self, name)
+
+    def expected_points(self, name: str) -> int:
+        """How many points a run of ``name`` produces (for a progress bar)."""
+        s = self.settings(name)
+        per_run = len(s.percents) + (1 if name == "width_300_vs_600" else 0)
+        return per_run * len(s.seeds) * (2 if name == "global_vs_layer" else len(s.widths))
+
+
+WIDTHS = ((300, 100), (600, 100))
+QUICK = ExperimentPlan(
+    quick=True,
+    global_vs_layer=ExperimentSettings((50.0, 80.0, 90.0, 95.0, 98.0), 20, 1, (SHIPPED_SEED,)),
+    width_300_vs_600=ExperimentSettings((90.0,), 2, 1, (1,), WIDTHS))
+FULL = ExperimentPlan(
+    quick=False,
+    global_vs_layer=ExperimentSettings(REFERENCE_PERCENTS, 20, 1, (SHIPPED_SEED, 1, 2)),
+    width_300_vs_600=ExperimentSettings((50.0, 80.0, 90.0, 95.0), 20, 1, (1, 2, 3), WIDTHS))
 OnPoint = Callable[[dict], None]
+
+
+def plan_for(quick: bool) -> ExperimentPlan:
+    return QUICK if quick else FULL
 
 
 def results_dir() -> Path:
@@ -49,29 +92,27 @@ def results_dir() -> Path:
     return paths.experiments_dir()
 
 
-def expected_points(name: str, quick: bool) -> int:
-    """How many points a full run produces (for a progress bar)."""
-    s = _settings(name, quick)
-    per_run = len(s["percents"]) + (1 if name == "width_300_vs_600" else 0)
-    runs = len(s["seeds"]) * (2 if name == "global_vs_layer" else len(s["widths"]))
-    return per_run * runs
-
-
 def run_experiment(name: str, quick: bool = True, callbacks: Sequence[Callback] = (),
-                   should_stop: Callable[[], bool] | None = None, on_point: OnPoint | None = None) -> dict:
-    """Run one experiment; returns its results dict. ``on_point(point)`` sees each point as it is made
-    (the dashboard fills its chart live); ``should_stop`` cancels at the next training batch."""
-    s = _settings(name, quick)
+                   should_stop: Callable[[], bool] | None = None, on_point: OnPoint | None = None,
+                   plan: ExperimentPlan | None = None) -> dict:
+    """Run one experiment with ``plan`` (default: the standard quick or full plan); returns its results dict.
+    ``on_point(point)`` sees each point as it is made (the dashboard fills its chart live); ``should_stop``
+    cancels at the next training batch."""
+    plan = plan or plan_for(quick)
+    s = plan.settings(name)
     runner = _scopes if name == "global_vs_layer" else _widths
     runs = runner(s, list(callbacks), should_stop, on_point or (lambda point: None))
-    return {"name": name, "quick": quick, "created": time.strftime("%Y-%m-%d %H:%M:%S"), "settings": s,
-            "runs": runs}
+    return {"name": name, "quick": plan.quick, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "settings": s.to_dict(), "runs": runs}
 
 
-def _settings(name: str, quick: bool) -> dict:
-    if name not in NAMES:
-        raise UserError(f"unknown experiment {name!r}; choose one of {', '.join(NAMES)}")
-    return SETTINGS[(name, bool(quick))]
+def runs_from_points(points: Sequence[dict], keys: tuple[str, str]) -> list[dict]:
+    """Points made so far (each tagged with its run's keys) -> the ``runs`` list of a results dict."""
+    runs: dict[tuple, dict] = {}
+    for point in points:
+        tag = tuple(str(point[k]) for k in keys)
+        runs.setdefault(tag, {**{k: point[k] for k in keys}, "points": []})["points"].append(point)
+    return list(runs.values())
 
 
 def _baseline(seed: int, epochs: int, callbacks: list, should_stop) -> checkpoint.Checkpoint:
@@ -83,15 +124,15 @@ def _baseline(seed: int, epochs: int, callbacks: list, should_stop) -> checkpoin
     return lab.train_baseline(recipe, ModelSettings(), "cpu", callbacks, should_stop)
 
 
-def _scopes(s: dict, callbacks: list, should_stop, on_point: OnPoint) -> list[dict]:
+def _scopes(s: ExperimentSettings, callbacks: list, should_stop, on_point: OnPoint) -> list[dict]:
     runs = []
-    for seed in s["seeds"]:
-        base = _baseline(seed, s["train_epochs"], callbacks, should_stop)
+    for seed in s.seeds:
+        base = _baseline(seed, s.train_epochs, callbacks, should_stop)
         for scope in ("global", "layer"):
             start = base
             run = {"scope": scope, "seed": seed, "baseline_accuracy": base.accuracy, "points": []}
             runs.append(run)
-            for ckpt in lab.schedule(start, s["percents"], scope, s["retrain_epochs"], None, callbacks, should_stop):
+            for ckpt in lab.schedule(start, s.percents, scope, s.retrain_epochs, None, callbacks, should_stop):
                 step = ckpt.history[-1]
                 point = {"percent": step.percent, "sparsity": step.sparsity,
                          "accuracy_after_prune": step.accuracy_after_prune,
@@ -101,16 +142,16 @@ def _scopes(s: dict, callbacks: list, should_stop, on_point: OnPoint) -> list[di
     return runs
 
 
-def _widths(s: dict, callbacks: list, should_stop, on_point: OnPoint) -> list[dict]:
+def _widths(s: ExperimentSettings, callbacks: list, should_stop, on_point: OnPoint) -> list[dict]:
     test = load_mnist("cpu").test
     runs = []
-    for seed in s["seeds"]:
-        for hidden in s["widths"]:
-            recipe = preset("seed", epochs=s["train_epochs"], seed=seed)
+    for seed in s.seeds:
+        for hidden in map(list, s.widths):
+            recipe = preset("seed", epochs=s.train_epochs, seed=seed)
             model = lab.train_baseline(recipe, ModelSettings(hidden=tuple(hidden)), "cpu", callbacks, should_stop)
             run = {"hidden": hidden, "seed": seed, "baseline_accuracy": model.accuracy, "points": []}
             runs.append(run)
-            states = [model, *lab.schedule(model, s["percents"], "global", s["retrain_epochs"], None,
+            states = [model, *lab.schedule(model, s.percents, "global", s.retrain_epochs, None,
                                            callbacks, should_stop)]
             for ckpt in states:
                 means = analyze.class_mean_active(ckpt, test)
@@ -135,7 +176,7 @@ def save_results(name: str, data: dict) -> Path:
     """Write ``<results_dir>/<name>.json`` atomically; returns the path. Besides the two experiments, the
     reproduction report stores its sections here as ``reproduction`` for the Experiments page."""
     if name != REPORT:
-        _settings(name, data.get("quick", True))
+        plan_for(data.get("quick", True)).settings(name)
     directory = results_dir()
     directory.mkdir(parents=True, exist_ok=True)
     return atomic.write_json(directory / f"{name}.json", data, indent=1)

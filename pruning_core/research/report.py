@@ -22,8 +22,10 @@ from .report_text import REFERENCE_DOC, reference_doc, render
 from .reproduce import ReportPlan
 
 
-def generate(plan: ReportPlan, out: Path, ship: bool, log: Callable[[str], None]) -> Path:
-    """Run everything in ``plan`` and write the report to ``out`` (figures beside it in ``figures/``)."""
+def generate(plan: ReportPlan, out: Path, ship: bool, log: Callable[[str], None],
+             experiment_plan: experiments.ExperimentPlan | None = None) -> Path:
+    """Run everything in ``plan`` and write the report to ``out`` (figures beside it in ``figures/``); the two
+    experiments run with ``experiment_plan`` (default: the standard plan of the same mode)."""
     started = time.time()
     sections: dict = {}
     for name, run in (("reference", reproduce.reference_schedule), ("sensitivity", reproduce.layer_sensitivity),
@@ -35,7 +37,7 @@ def generate(plan: ReportPlan, out: Path, ship: bool, log: Callable[[str], None]
     sections["timing"] = reproduce.inference_timing(checkpoint.load("paper-98"), plan.timing_repeats)
     for name in experiments.NAMES:
         log(f"report: experiment {name} ...")
-        sections[name] = experiments.run_experiment(name, quick=plan.quick)
+        sections[name] = experiments.run_experiment(name, quick=plan.quick, plan=experiment_plan)
         if not plan.quick:
             experiments.save_results(name, sections[name])
     run = {"command": "python -m pruning_core report" + (" --quick" if plan.quick else ""),

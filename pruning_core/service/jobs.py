@@ -1,10 +1,18 @@
 """Background jobs: a bounded first-come-first-served queue of worker threads, each job recorded as a run.
 
 The dashboard never trains inside a page script. It submits a job - a function of the ``Job`` it runs in,
-which reports progress (``job.report``), polls ``job.should_stop`` at batch boundaries and hands every
-completed step to ``job.keep`` - and polls ``job.snapshot()`` from a ``st.fragment(run_every=...)``. Workers
-never touch Streamlit. Every job is also a run directory (``runs.py``): its status, metrics log and step
-checkpoints are on disk as they happen, so the in-memory job can be dropped once collected or expired.
+which reports progress (``job.report``), polls ``job.should_stop`` at batch boundaries, hands every
+completed step to ``job.keep`` and leaves what the session should adopt in ``job.update`` - and polls
+``job.snapshot()`` from a ``st.fragment(run_every=...)``. Workers never touch Streamlit. Every job is also a
+run directory (``runs.py``): its status, metrics log and step checkpoints are on disk as they happen, so the
+in-memory job can be dropped once collected or expired.
+
+Fairness on a shared classroom server (``QueueLimits``): at most ``max_waiting`` jobs wait; one job at a time
+per owner and at most ``per_client`` per client (an IP address, or the owner where there is none); a job
+larger than ``max_size`` LeNet-300-100 epochs is refused with the reason; a queued job whose page stopped
+polling (``touch``) for ``abandon_s`` is dropped when its turn comes - the tab that wanted it is gone.
+The bound holds under any number of concurrent submits: a place is reserved under the lock before the run
+directory is made (disk work stays outside the lock).
 
 Isolation: an exception (a bug, a NaN loss) fails that job only, with its reason. Worker threads cannot be
 killed from outside, but one can still die - a ``BaseException`` such as ``SystemExit`` from a library, or one
@@ -21,38 +29,50 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from . import runs
-from .. import train
+from .. import cpus
 from ..checkpoint import Checkpoint
 from ..errors import UserError
 from ..train import Cancelled, Progress
-from .runs import CANCELLED, DONE, FAILED, QUEUED, RUNNING
+from .records import JobOutcome, JobSnapshot, JobSpec, JobStatus, ProgressEvent
 
-FINISHED = (DONE, FAILED, CANCELLED)
-MAX_WAITING = 100          # beyond this many queued jobs, new ones are refused with a message
 EXPIRE_SECONDS = 3600      # a finished job nobody collected is dropped after this (its run stays on disk)
 WATCHDOG_SECONDS = 0.5
 
 
-def default_workers(cpus: int) -> int:
-    """Jobs at once: each trains on ``train.THREADS`` intra-op threads (a server sets ``server_threads()``) and
-    one CPU stays free for the web server (bench/epoch.py); on 2 cores that is one job at a time."""
-    return max(1, (cpus - 1) // train.THREADS)
+@dataclass(frozen=True)
+class QueueLimits:
+    """What one classroom server accepts (see the module docstring)."""
+
+    max_waiting: int = 100     # queued jobs; beyond this new ones are refused with a message
+    per_client: int = 2        # queued or running jobs of one client (IP address) at once
+    max_size: float = 300.0    # LeNet-300-100 training epochs in one job (~15 minutes on two cores)
+    abandon_s: float = 60.0    # a queued job not polled for this long is dropped when its turn comes
+
+
+def default_workers(cpus_available: int, threads: int) -> int:
+    """Jobs at once: each trains on ``threads`` intra-op threads and one CPU stays free for the web server
+    (bench/epoch.py); on 2 cores that is one job at a time."""
+    return max(1, (cpus_available - 1) // max(1, threads))
 
 
 class Job:
     """One unit of background work, its run record, and everything a page needs to show it."""
 
-    def __init__(self, job_id: str, kind: str, spec: dict, work: Callable[[Job], Any], owner: str,
-                 run: runs.Run) -> None:
-        self.id, self.kind, self.spec, self.owner, self.run_record = job_id, kind, spec, owner, run
+    def __init__(self, job_id: str, kind: str, spec: JobSpec, work: Callable[[Job], Any], owner: str,
+                 client: str, run: runs.Run) -> None:
+        self.id, self.kind, self.spec, self.owner, self.client, self.run_record = job_id, kind, spec, owner, client, run
         self.token = secrets.token_urlsafe(12)  # for URLs: unguessable, unlike the sequential id
         self._work: Callable[[Job], Any] | None = work
-        self.status, self.error = QUEUED, ""
-        self.events: list[dict] = []
-        self.created, self.started, self.finished = time.time(), None, None
+        self.status, self.error = JobStatus.QUEUED, ""
+        self.events: list[ProgressEvent] = []
+        self.outcome = JobOutcome()
+        self.created = self.last_seen = time.time()
+        self.started: float | None = None
+        self.finished: float | None = None
         self._cancel = threading.Event()
         self._lock = threading.Lock()
 
@@ -67,9 +87,13 @@ class Job:
     def should_stop(self) -> bool:
         return self._cancel.is_set()
 
+    def touch(self) -> None:
+        """A page is still showing this job (called on every poll): a queued job nobody watches is dropped."""
+        self.last_seen = time.time()
+
     def report(self, event: Progress) -> None:
-        record = dataclasses.asdict(event)
-        self.run_record.log(record)
+        record = ProgressEvent.from_progress(event)
+        self.run_record.log(record.to_dict())
         with self._lock:
             self.events.append(record)
 
@@ -77,68 +101,92 @@ class Job:
         """A completed step: saved in the run directory before the job moves on."""
         self.run_record.save_step(ckpt)
 
-    def snapshot(self) -> dict:
+    def update(self, **changes: Any) -> None:
+        """Replace fields of the outcome the session adopts (``JobOutcome``), atomically for readers."""
+        with self._lock:
+            self.outcome = dataclasses.replace(self.outcome, **changes)
+
+    def snapshot(self) -> JobSnapshot:
         """A consistent copy of the job's state for a page to draw."""
         with self._lock:
-            return {"id": self.id, "kind": self.kind, "spec": dict(self.spec), "status": self.status,
-                    "events": list(self.events), "error": self.error, "created": self.created,
-                    "started": self.started, "finished": self.finished, "run": self.run_record.id}
+            return JobSnapshot(self.id, self.kind, self.spec, self.status, tuple(self.events), self.outcome,
+                               self.error, self.created, self.started, self.finished, self.run_record.id)
 
-    def run(self) -> None:
+    def run(self, threads: int | None = None) -> None:
         work, self._work = self._work, None  # the closure (and what it holds) goes once the job has run
         if self._cancel.is_set() or work is None:
-            self.finish(CANCELLED)
+            self.finish(JobStatus.CANCELLED)
             return
         with self._lock:
-            self.status, self.started = RUNNING, time.time()
-        self.run_record.set_status(RUNNING)
+            self.status, self.started = JobStatus.RUNNING, time.time()
+        self.run_record.set_status(JobStatus.RUNNING)
         try:
-            work(self)
+            with cpus.threads(threads):
+                work(self)
         except Cancelled:
-            self.finish(CANCELLED, "cancelled; completed steps are kept")
+            self.finish(JobStatus.CANCELLED, "cancelled; completed steps are kept")
         except UserError as err:
-            self.finish(FAILED, str(err))
+            self.finish(JobStatus.FAILED, str(err))
         except Exception as err:  # a bug must fail this job only, never the server or the other jobs
             traceback.print_exc()
-            self.finish(FAILED, f"internal error: {type(err).__name__}: {err}")
+            self.finish(JobStatus.FAILED, f"internal error: {type(err).__name__}: {err}")
         else:
-            self.finish(DONE)
+            self.finish(JobStatus.DONE)
 
-    def finish(self, status: str, reason: str = "") -> None:
+    def finish(self, status: JobStatus, reason: str = "") -> None:
         with self._lock:  # the run record first: whoever sees the job finished finds it on disk too
-            if self.status in FINISHED:
+            if self.status.finished:
                 return
             try:
                 self.run_record.set_status(status, reason)
             except OSError:  # the run was deleted or the disk is full: the job's own state is still right
                 traceback.print_exc()
-            self.status, self.error, self.finished = status, reason if status == FAILED else "", time.time()
+            self.status, self.finished = status, time.time()
+            self.error = reason if status == JobStatus.FAILED else ""
 
 
 class JobQueue:
-    """At most ``workers`` jobs run at once; the rest wait in submission order, one job per owner."""
+    """At most ``workers`` jobs run at once, each on ``threads`` intra-op threads (None: the process's count);
+    the rest wait in submission order within ``limits``."""
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(self, workers: int = 1, threads: int | None = None, limits: QueueLimits = QueueLimits()) -> None:
+        self.threads, self.limits = threads, limits
         self._pending: deque[Job] = deque()
         self._jobs: dict[str, Job] = {}
+        self._reserved = 0  # places promised to submits that are making their run directory
         self._ids = itertools.count(1)
         self._ready = threading.Condition()
         self._current: dict[int, Job | None] = {}
         self._workers = [self._start_worker(index) for index in range(max(1, workers))]
         threading.Thread(target=self._watch, name="prune-lab-watchdog", daemon=True).start()
 
-    def submit(self, kind: str, spec: dict, work: Callable[[Job], Any], owner: str = "",
-               settings: dict | None = None) -> Job:
-        """Queue ``work`` as a new run; refused if ``owner`` already has a job waiting or running."""
+    def submit(self, kind: str, spec: JobSpec, work: Callable[[Job], Any], owner: str = "",
+               settings: dict | None = None, client: str = "") -> Job:
+        """Queue ``work`` as a new run, or refuse it with a reason (see ``QueueLimits``)."""
+        client = client or owner
+        if spec.size > self.limits.max_size:
+            raise UserError(f"this job is too large for the shared server: about {spec.size:.0f} LeNet-300-100 "
+                            f"training epochs, at most {self.limits.max_size:.0f}; use fewer epochs or "
+                            "narrower hidden layers")
         with self._ready:
             self._expire()
-            if owner and any(j.owner == owner and j.status not in FINISHED for j in self._jobs.values()):
+            active = [j for j in self._jobs.values() if j.status.active]
+            if owner and any(j.owner == owner for j in active):
                 raise UserError("your previous job is still running; wait for it or cancel it first")
-            if len(self._pending) >= MAX_WAITING:
-                raise UserError(f"the job queue is full ({MAX_WAITING} waiting); try again in a few minutes")
-        run = runs.create(kind, spec.get("title", kind), settings or {}, owner)  # disk work outside the lock
+            if client and sum(j.client == client for j in active) >= self.limits.per_client:
+                raise UserError(f"this computer already has {self.limits.per_client} jobs queued or running; "
+                                "wait for one to finish")
+            if len(self._pending) + self._reserved >= self.limits.max_waiting:
+                raise UserError(f"the job queue is full ({self.limits.max_waiting} waiting); "
+                                "try again in a few minutes")
+            self._reserved += 1
+        try:
+            run = runs.create(kind, spec.title, settings or {}, owner)  # disk work outside the lock
+        finally:
+            with self._ready:
+                self._reserved -= 1
         with self._ready:
-            job = Job(f"job-{next(self._ids)}", kind, spec, work, owner, run)
+            job = Job(f"job-{next(self._ids)}", kind, spec, work, owner, client, run)
             self._jobs[job.id] = job
             self._pending.append(job)
             self._ready.notify()
@@ -150,7 +198,7 @@ class JobQueue:
     def by_token(self, token: str) -> Job | None:
         return next((job for job in list(self._jobs.values()) if secrets.compare_digest(job.token, token)), None)
 
-    def cancel(self, job: Job) -> None:
+    def cancel(self, job: Job, reason: str = "cancelled before it started") -> None:
         """Stop ``job``: a waiting one leaves the line at once, a running one stops at its next batch."""
         job.cancel()
         with self._ready:
@@ -158,12 +206,12 @@ class JobQueue:
             if waiting:
                 self._pending.remove(job)
         if waiting:
-            job.finish(CANCELLED, "cancelled before it started")
+            job.finish(JobStatus.CANCELLED, reason)
 
     def forget(self, job: Job) -> None:
         """Drop a finished job whose outcome has been collected (its run stays on disk)."""
         with self._ready:
-            if job.status in FINISHED:
+            if job.status.finished:
                 self._jobs.pop(job.id, None)
 
     def position(self, job: Job) -> int:
@@ -180,6 +228,14 @@ class JobQueue:
         for job_id in [j.id for j in self._jobs.values() if j.finished is not None and j.finished < cutoff]:
             del self._jobs[job_id]
 
+    def _drop_abandoned(self) -> None:
+        """Queued jobs whose page stopped polling leave the line: their tab was closed."""
+        cutoff = time.time() - self.limits.abandon_s
+        with self._ready:
+            gone = [job for job in self._pending if job.last_seen < cutoff]
+        for job in gone:
+            self.cancel(job, "dropped before it started: the tab that queued it was closed")
+
     def _start_worker(self, index: int) -> threading.Thread:
         self._current[index] = None
         thread = threading.Thread(target=self._serve, args=(index,), name=f"prune-lab-worker-{index}", daemon=True)
@@ -188,11 +244,15 @@ class JobQueue:
 
     def _serve(self, index: int) -> None:
         while True:
+            self._drop_abandoned()
             with self._ready:
                 while not self._pending:
                     self._ready.wait()
                 job = self._current[index] = self._pending.popleft()
-            job.run()
+            if job.last_seen < time.time() - self.limits.abandon_s:
+                job.finish(JobStatus.CANCELLED, "dropped before it started: the tab that queued it was closed")
+            else:
+                job.run(self.threads)
             with self._ready:
                 self._current[index] = None
 
@@ -206,5 +266,6 @@ class JobQueue:
                 with self._ready:
                     job = self._current[index]
                 if job is not None:
-                    job.finish(FAILED, "the worker running this job stopped unexpectedly; the server carried on")
+                    job.finish(JobStatus.FAILED, "the worker running this job stopped unexpectedly; "
+                                                 "the server carried on")
                 self._workers[index] = self._start_worker(index)

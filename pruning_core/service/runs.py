@@ -12,9 +12,13 @@ to the microsecond, so names sort by age; then a random suffix):
 A run directory appears whole or not at all (its files are written in a hidden ``.new-*`` directory that is
 then renamed into place), every JSON rewrite goes through a temp file and ``os.replace``, and the metrics
 log is only appended to - a server killed mid-write leaves at most a torn last line, which readers skip.
-``recover()`` (once per server process) turns runs left queued/running by a dead server into "interrupted".
-Disk use is bounded by ``KEEP_RUNS`` / ``MAX_TOTAL_BYTES`` (oldest finished runs deleted first) and
-``MAX_RUN_BYTES`` per run.
+``recover()`` (once per server process) turns runs left queued/running by a dead server into "interrupted";
+runs, staging directories and temp files of another live server sharing the directory are left alone.
+
+Disk use is bounded by ``KEEP_RUNS`` / ``MAX_TOTAL_BYTES`` and ``MAX_RUN_BYTES`` per run, fairly: a new run
+first evicts its own owner's oldest finished runs beyond ``KEEP_PER_OWNER``, and when the totals are exceeded
+the oldest finished runs of whoever uses the most disk go first - one student's many runs never evict a
+classmate's. The byte cap is checked again before every step is saved (runs grow after they are created).
 """
 from __future__ import annotations
 
@@ -30,11 +34,11 @@ from pathlib import Path
 from .. import atomic, checkpoint, lab, paths
 from ..checkpoint import Checkpoint
 from ..errors import UserError
+from .records import JobStatus
 
-QUEUED, RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED = \
-    "queued", "running", "done", "failed", "cancelled", "interrupted"
-ACTIVE = (QUEUED, RUNNING)
 KEEP_RUNS = 200                    # newest runs kept; a class of 30 doing 6 runs each fits
+KEEP_PER_OWNER = 20                # one owner's runs; beyond this a new run evicts that owner's oldest
+STAGING_GRACE_S = 600              # a staging directory whose maker cannot be told is removed after this
 MAX_TOTAL_BYTES = 2 * 1024 ** 3    # all runs together (a one-step run is ~1.4 MB, a full schedule ~17 MB)
 MAX_RUN_BYTES = 64 * 1024 ** 2     # one run: a 12-step schedule is ~17 MB; far beyond means something is wrong
 RUN_ID = re.compile(r"\d{8}-\d{6}-\d{6}-[0-9a-f]{4}")
@@ -54,9 +58,11 @@ class Run:
         return _read_json(self.path / paths.RUN_CONFIG) or {}
 
     def status(self) -> dict:
-        return _read_json(self.path / paths.RUN_STATUS) or {"status": FAILED, "reason": "status file unreadable"}
+        """``{"status": JobStatus, "reason", "updated", "pid"}`` as stored (an unknown status reads as failed)."""
+        stored = _read_json(self.path / paths.RUN_STATUS) or {"status": "failed", "reason": "status file unreadable"}
+        return {**stored, "status": JobStatus.parse(stored.get("status"))}
 
-    def set_status(self, status: str, reason: str = "") -> None:
+    def set_status(self, status: JobStatus, reason: str = "") -> None:
         _write_json(self.path / paths.RUN_STATUS,
                     {"status": status, "reason": reason, "updated": time.time(), "pid": os.getpid()})
 
@@ -90,8 +96,16 @@ class Run:
 
     def save_step(self, ckpt: Checkpoint) -> int:
         """Save ``ckpt`` as the next step and log its summary; return the step's index."""
-        if self.size() > MAX_RUN_BYTES:
+        size = self.size()
+        if size > MAX_RUN_BYTES:
             raise UserError(f"this run reached its disk limit ({MAX_RUN_BYTES // 2**20} MB); start a new run")
+        # A step is about as large as the last one (or the run's JSON files, for the first): room for it first.
+        steps = self.steps()
+        expected = _file_size_path(self.path / paths.run_step_file(steps[-1])) if steps else 2 * 1024 ** 2
+        enforce_limits(owner=self.config().get("owner", ""), add_bytes=expected)
+        if total_bytes() + expected > MAX_TOTAL_BYTES:
+            raise UserError(f"the server's run storage is full ({MAX_TOTAL_BYTES // 2**30} GB, all of it in "
+                            "runs still in progress); try again when some have finished")
         index = len(self.steps()) + 1
         checkpoint.save(ckpt, self.path / paths.run_step_file(index))
         self._log_step(index, ckpt)
@@ -127,7 +141,7 @@ class Run:
         config, status = self.config(), self.status()
         return {"id": self.id, "kind": config.get("kind", "?"), "title": config.get("title", "?"),
                 "owner": config.get("owner", ""), "created": config.get("created", 0.0),
-                "status": status.get("status", FAILED), "reason": status.get("reason", ""),
+                "status": status["status"], "reason": status.get("reason", ""),
                 "steps": len(self.steps()), "megabytes": round(self.size() / 2**20, 2)}
 
 
@@ -136,13 +150,13 @@ def create(kind: str, title: str, settings: dict, owner: str = "") -> Run:
     root = paths.runs_dir()
     try:
         root.mkdir(parents=True, exist_ok=True)
-        enforce_limits(KEEP_RUNS - 1)
+        enforce_limits(owner=owner, add_runs=1)
         now = time.time()
         run_id = f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}-{int(now % 1 * 1e6):06d}-{secrets.token_hex(2)}"
         staging = Path(tempfile.mkdtemp(dir=root, prefix=".new-"))
         _write_json(staging / paths.RUN_CONFIG, {"kind": kind, "title": title, "settings": settings, "owner": owner,
                                               "created": now})
-        Run(staging).set_status(QUEUED)
+        Run(staging).set_status(JobStatus.QUEUED)
         os.chmod(staging, 0o755)  # mkdtemp makes it private; runs are ordinary files of the server's user
         os.rename(staging, root / run_id)
     except OSError as err:
@@ -170,47 +184,82 @@ def all_runs() -> list[Run]:
 
 def delete(run: Run) -> None:
     """Remove a finished run (an active one must be cancelled first)."""
-    if run.status()["status"] in ACTIVE:
+    if run.status()["status"].active:
         raise UserError("this run is still queued or running; cancel it before deleting it")
     shutil.rmtree(run.path, ignore_errors=True)
 
 
 def recover() -> list[str]:
     """Once per server start: runs left queued/running by a server that is gone become "interrupted" (with the
-    log line of a step whose checkpoint was saved just before the kill); leftover staging directories and temp
-    files are removed. Runs owned by another live server process are left alone."""
+    log line of a step whose checkpoint was saved just before the kill); their leftover temp files and stale
+    staging directories are removed. Anything of another live server sharing this runs directory is left
+    alone, and a run that cannot be changed (a read-only disk) is skipped, never raised: recovery must not
+    stop the server from starting."""
     changed = []
     root = paths.runs_dir()
     if not root.is_dir():
         return changed
-    for leftover in root.glob(".new-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+    for staging in root.glob(".new-*"):
+        if not _in_use_elsewhere(Run(staging).status(), staging):
+            shutil.rmtree(staging, ignore_errors=True)
     for run in all_runs():
-        for tmp in run.path.glob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
         status = run.status()
-        if status["status"] in ACTIVE and not _alive_elsewhere(status.get("pid")):
-            run.repair()
-            run.set_status(INTERRUPTED, f"the server stopped while this run was {status['status']}; "
-                                        "its completed steps are kept")
-            changed.append(run.id)
+        if _alive_elsewhere(status.get("pid")):
+            continue
+        try:
+            for tmp in run.path.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+            if status["status"].active:
+                run.repair()
+                run.set_status(JobStatus.INTERRUPTED, f"the server stopped while this run was {status['status']}; "
+                                                      "its completed steps are kept")
+                changed.append(run.id)
+        except (OSError, UserError) as err:
+            print(f"prune-lab: could not recover run {run.id}: {err}", flush=True)
     return changed
 
 
-def enforce_limits(keep: int = KEEP_RUNS, max_bytes: int = MAX_TOTAL_BYTES) -> list[str]:
-    """Delete the oldest finished runs until at most ``keep`` remain and they fit in ``max_bytes``."""
-    runs = all_runs()
-    sizes = {run.id: run.size() for run in runs}
-    total, count, deleted = sum(sizes.values()), len(runs), []
-    for run in reversed(runs):  # oldest first
-        if count <= keep and total <= max_bytes:
-            break
-        if run.status()["status"] in ACTIVE:
-            continue
-        shutil.rmtree(run.path, ignore_errors=True)
-        total, count = total - sizes[run.id], count - 1
-        deleted.append(run.id)
+def total_bytes() -> int:
+    return sum(run.size() for run in all_runs())
+
+
+def enforce_limits(keep: int = KEEP_RUNS, max_bytes: int = MAX_TOTAL_BYTES, owner: str = "",
+                   owner_keep: int = KEEP_PER_OWNER, add_runs: int = 0, add_bytes: int = 0) -> list[str]:
+    """Delete finished runs until ``add_runs`` more runs of ``owner`` and ``add_bytes`` more bytes fit:
+    first ``owner``'s own oldest beyond ``owner_keep``, then, while the totals (``keep`` runs, ``max_bytes``)
+    are exceeded, the oldest finished run of the owner using the most disk. Active runs are never deleted."""
+    infos = [(run, run.config().get("owner", ""), run.size()) for run in reversed(all_runs())]  # oldest first
+    finished = [info for info in infos if not info[0].status()["status"].active]
+    count, total, deleted = len(infos) + add_runs, sum(size for _, _, size in infos) + add_bytes, []
+    usage: dict[str, int] = {}
+    for _, who, size in infos:
+        usage[who] = usage.get(who, 0) + size
+    own = sum(who == owner for _, who, _ in infos) + add_runs
+
+    def evict(info: tuple[Run, str, int]) -> None:
+        nonlocal count, total
+        shutil.rmtree(info[0].path, ignore_errors=True)
+        finished.remove(info)
+        count, total, usage[info[1]] = count - 1, total - info[2], usage[info[1]] - info[2]
+        deleted.append(info[0].id)
+
+    while own > owner_keep and (mine := [info for info in finished if info[1] == owner]):
+        evict(mine[0])
+        own -= 1
+    while (count > keep or total > max_bytes) and finished:
+        heaviest = max({who for _, who, _ in finished}, key=lambda who: usage[who])
+        evict(next(info for info in finished if info[1] == heaviest))
     return deleted
+
+
+def _in_use_elsewhere(status: dict, path: Path) -> bool:
+    """A staging directory another live process is filling (or one too young to tell, mid-write)."""
+    if _alive_elsewhere(status.get("pid")):
+        return True
+    try:
+        return status.get("reason") == "status file unreadable" and time.time() - path.stat().st_mtime < STAGING_GRACE_S
+    except OSError:
+        return False
 
 
 def _alive_elsewhere(pid: object) -> bool:
@@ -233,6 +282,13 @@ def _entries(path: Path) -> list[os.DirEntry]:
             return list(listing)
     except OSError:
         return []
+
+
+def _file_size_path(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _file_size(entry: os.DirEntry) -> int:

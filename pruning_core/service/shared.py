@@ -1,0 +1,32 @@
+"""The dashboard server's one job queue: a process singleton that no client can reset.
+
+It is not an ``st.cache_resource``: Streamlit accepts a ``clear_cache`` message from any browser, and a new
+queue would re-run ``runs.recover()`` - marking this server's own live runs interrupted, orphaning running
+jobs (uncancellable, their results lost) and letting several jobs train at once. Here the queue is made
+once per process under a lock, and recovery runs exactly once, before it.
+"""
+from __future__ import annotations
+
+import threading
+
+from .. import cpus
+from . import runs
+from .jobs import JobQueue, QueueLimits, default_workers
+
+_lock = threading.Lock()
+_queue: JobQueue | None = None
+recoveries = 0  # how many times this process ran ``runs.recover()`` (tests check: exactly once)
+
+
+def job_queue(limits: QueueLimits = QueueLimits()) -> JobQueue:
+    """The process's job queue (made on first use, after recovering runs a dead server left running).
+    ``limits`` applies only to that first call."""
+    global _queue, recoveries
+    if _queue is None:
+        with _lock:
+            if _queue is None:
+                runs.recover()  # before this process queues anything: whatever is still "running" on disk is not
+                recoveries += 1
+                threads = cpus.server_threads()  # the server's CPUs are shared with page runs
+                _queue = JobQueue(workers=default_workers(cpus.AVAILABLE, threads), threads=threads, limits=limits)
+    return _queue
