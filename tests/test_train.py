@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import numpy as np
 import pytest
 import torch
 
+from pruning_core import cpus
 from pruning_core.masks import Masks
 from pruning_core.prune import compute_masks
 from pruning_core.settings import PruneSettings, preset
@@ -104,3 +106,24 @@ def test_l1_shrinks_weights_and_keeps_pruned_ones_dead() -> None:
     model, masks = pruned_model()
     train(model, DATA, dataclasses.replace(RECIPE, l1=1e-3, momentum=0.9), masks, evaluate_each_epoch=False)
     assert all(torch.all(w[~masks[n]] == 0.0) for n, w in weights_of(model).items())
+
+
+def test_thread_count_is_an_argument_and_leaks_nowhere() -> None:
+    seen = []
+    train(random_model(), DATA, preset("seed", epochs=1, batch_size=256), threads=1,
+          callbacks=[lambda event: seen.append((torch.get_num_threads(), cpus.current()))])
+    assert seen and set(seen) == {(1, 1)}
+    assert cpus.current() == cpus.AVAILABLE  # nothing outside the call changed
+
+
+def test_a_threads_block_applies_to_its_own_thread_only() -> None:
+    inside, other = [], []
+    with cpus.threads(1):
+        worker = threading.Thread(target=lambda: other.append(cpus.current()))
+        worker.start()
+        worker.join()
+        inside.append(cpus.current())
+        with cpus.threads(None):  # None keeps the enclosing block's count
+            inside.append(torch.get_num_threads())
+    assert inside == [1, 1] and other == [cpus.AVAILABLE]
+    assert cpus.current() == cpus.AVAILABLE
