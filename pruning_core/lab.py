@@ -52,8 +52,12 @@ def summary(checkpoint: Checkpoint, accuracy: float | None = None) -> dict:
     total = sum(v["total"] for v in layers.values())
     if accuracy is None:
         accuracy = evaluate(checkpoint.model, mnist_for(checkpoint).test)
+    # Both conventions (issue 10): weights only, and weights + biases (Han et al.'s 12x counts biases).
+    biases = [p for name, p in checkpoint.model.named_parameters() if name not in checkpoint.masks]
+    with_biases = (total + sum(b.numel() for b in biases), nonzero + sum(int(b.count_nonzero()) for b in biases))
     return {"accuracy": accuracy, "layers": layers, "nonzero": nonzero, "total": total,
-            "compression": total / nonzero if nonzero else float("inf")}
+            "compression": total / nonzero if nonzero else float("inf"),
+            "compression_with_biases": with_biases[0] / with_biases[1] if with_biases[1] else float("inf")}
 
 
 def adjust_dropout(checkpoint: Checkpoint) -> None:

@@ -120,7 +120,9 @@ def targets_section(stored: dict) -> str:
 
 def lenet5_section(runs: list[dict], plan: dict | None) -> str:
     if not runs:
-        return "LeNet-5: not run yet."
+        return (f"LeNet-5: not run. Its plan (`{plan}`) did not fit this run's CPU budget (two CPUs shared with "
+                "other jobs: started, then stopped unfinished), so `lenet5-92` is not shipped and its target is "
+                "open. Command: `python -m pruning_core.research.protocol lenet5 SEED` for seeds 53113, 1, 2.")
     rows = [[run["seed"], err(run["points"][0]["test_accuracy"]), err_ci(run["points"][1]["test_accuracy"]),
              both(run["points"][1])] for run in runs]
     pruned = [100 * (1 - run["points"][1]["test_accuracy"]) for run in runs]
