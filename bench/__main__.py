@@ -1,8 +1,9 @@
 """``make bench`` / ``python -m bench``: every performance benchmark of issue 4, side by side, in one process.
 
-Runs, in order: epoch (reference pipeline vs engine vs sgemm floor, plus evaluation), interactive (the
-dashboard's prune + retrain call), schedule (scaled to 2 retraining epochs per step unless ``--schedule``)
-and payload (bytes per dashboard figure). ``--quick`` takes fewer repeats. Each part prints a markdown table
+Runs, in order: epoch (reference pipeline vs engine vs sgemm floor, plus evaluation and the server's thread
+count), interactive (the dashboard's prune + retrain call), schedule (the dashboard's reference schedule
+against its floor; ``--schedule`` adds the reference's full 20-epoch schedule) and payload (bytes per
+dashboard figure). ``--quick`` takes fewer repeats. Each part prints a markdown table
 of medians, its ratios and its goals, ready to paste into docs/benchmarks.md.
 """
 from __future__ import annotations
@@ -13,14 +14,12 @@ import sys
 from bench import epoch, interactive, payload, schedule
 from bench.timing import machine
 
-SCALED_RETRAIN_EPOCHS = 2
-
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 repeats instead of 7 (2 instead of 5 for prune)")
     parser.add_argument("--schedule", action="store_true",
-                        help="run the full reference schedule (20 retraining epochs per step; minutes on 2 CPUs)")
+                        help="also run the reference's full schedule (20 retraining epochs per step; minutes on 2 CPUs)")
     args = parser.parse_args(argv)
     print(f"command: python -m bench {' '.join(sys.argv[1:] if argv is None else argv)}".rstrip())
     print(f"machine: {machine()}\n", flush=True)
@@ -28,7 +27,7 @@ def main(argv: list[str] | None = None) -> None:
     print(flush=True)
     interactive.main(2 if args.quick else 5)
     print(flush=True)
-    schedule.main(schedule.FULL_RETRAIN_EPOCHS if args.schedule else SCALED_RETRAIN_EPOCHS)
+    schedule.main(2 if args.quick else 3, full=args.schedule)
     print(flush=True)
     payload.main()
 

@@ -12,7 +12,7 @@ from pruning_core.data import load_mnist
 from pruning_core.settings import PruneSettings
 
 RETRAIN_EPOCHS = 3
-GOAL_SECONDS = 6.0
+GOAL_SECONDS = 2.0  # issue 13: API call to result on 2 CPUs
 
 
 def prune(retrain_epochs: int) -> None:

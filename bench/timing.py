@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 
 import torch
 
+from pruning_core import cpus
+
 # A case either returns None (its wall time is the sample) or the seconds it measured itself (for a case
 # that times a fraction of the work and scales it up, or that excludes its own set-up).
 Case = Callable[[], float | None]
@@ -66,5 +68,5 @@ def machine() -> str:
         model = platform.processor() or "unknown CPU"
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    return (f"nproc {len(os.sched_getaffinity(0))}, {model}, load average {load}; torch {torch.__version__} "
+    return (f"CPUs {cpus.AVAILABLE}, {model}, load average {load}; torch {torch.__version__} "
             f"(default {torch.get_num_threads()} threads), {gpu}; {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
