@@ -196,7 +196,23 @@ def summarize(outcome: dict, sessions: int, epochs: int) -> dict:
         "server_cores": round(outcome["server_cores"], 2), "machine_cores": round(outcome["machine_cores"], 2),
         "dropped_polls": sum(r.get("dropped_polls", 0) for r in results),
         **burst_figures(outcome, sessions),
+        **wait_figures(results, [run for run in runs.all_runs() if run.id != outcome.get("reference_run")]),
     }
+
+
+def wait_figures(results: list[dict], burst_runs: list) -> dict:
+    """The queue's estimate (``estimated_wait_s`` in each run's settings, written when it was queued) against
+    the wait the student saw (press -> the panel leaves "waiting"). The line is first come first served, so
+    the k-th run created is the k-th to start: estimates and measured waits are paired by rank."""
+    measured = sorted(r["started_at"] - r["pressed_at"] for r in results if "started_at" in r)
+    estimates = [run.config().get("settings", {}).get("estimated_wait_s")
+                 for run in sorted(burst_runs, key=lambda run: run.config().get("created", 0.0))]
+    pairs = [(e, m) for e, m in zip(estimates, measured) if e is not None and m >= 5.0]
+    if not pairs:
+        return {"max_wait_s": round(max(measured, default=float("nan")), 1)}
+    errors = [abs(e - m) / m for e, m in pairs]
+    return {"max_wait_s": round(measured[-1], 1), "max_wait_estimated_s": round(pairs[-1][0], 1),
+            "wait_error_median": round(statistics.median(errors), 3), "wait_error_max": round(max(errors), 3)}
 
 
 def burst_figures(outcome: dict, sessions: int) -> dict:

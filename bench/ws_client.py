@@ -23,6 +23,7 @@ class Client:
         self.metrics: dict[str, str] = {}   # label -> shown value
         self.fragments: dict[str, float] = {}  # auto-rerun fragment id -> interval (s)
         self.page_hash = ""
+        self.progress = ""  # the job panel's progress text: "<title>: waiting, number 3 in line" or "... 40 %"
         self._finished = asyncio.Event()
         self._socket = None
         self._reader: asyncio.Task | None = None
@@ -82,6 +83,8 @@ class Client:
             self.buttons[element.button.label] = element.button.id
         elif kind == "metric":
             self.metrics[element.metric.label] = element.metric.body
+        elif kind == "progress":
+            self.progress = element.progress.text
 
 
 async def student(url: str, everyone_here: asyncio.Barrier, deadline: float, result: dict) -> None:
@@ -100,6 +103,8 @@ async def student(url: str, everyone_here: asyncio.Barrier, deadline: float, res
         while client.metrics.get("Weights pruned") != "90.0 %":
             if time.time() > deadline:
                 raise TimeoutError("job did not finish before the load test's deadline")
+            if "started_at" not in result and client.progress and "waiting" not in client.progress:
+                result["started_at"] = time.time()  # the panel left "waiting": the job runs
             for fragment in list(client.fragments):
                 try:
                     samples.append(("poll", await client.rerun(fragment_id=fragment, timeout=POLL_TIMEOUT)))

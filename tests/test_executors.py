@@ -4,6 +4,7 @@ another process, and a killed worker fails its job with a reason while the submi
 small: Ray start-up alone takes seconds."""
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import time
@@ -13,7 +14,9 @@ import pytest
 
 from pruning_core import checkpoint, cli
 from pruning_core.errors import UserError
-from pruning_core.service import executors, sweep
+from pruning_core.service import executors, sweep, tasks
+from pruning_core.service.jobs import JobQueue
+from pruning_core.service.records import JobStatus
 from pruning_core.train import Cancelled
 
 ray = pytest.importorskip("ray")
@@ -115,3 +118,59 @@ def test_sweep_bad_input_is_one_line_exit_2(argv: list[str], capsys: pytest.Capt
     captured = capsys.readouterr()
     assert code == 2 and captured.out == ""
     assert captured.err.count("\n") == 1 and captured.err.startswith("prune-lab: error:")
+
+
+def queue_on(executor) -> JobQueue:
+    return JobQueue(workers=executor.slots, threads=1, executor=executor)
+
+
+def wait_for(condition, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_dashboard_job_on_ray_streams_progress_and_cancels(ray_executor) -> None:
+    """The Prune page's job through the Ray executor: live progress, Cancel within a batch, the run on disk."""
+    queue = queue_on(ray_executor)
+    job = tasks.prune(queue, [checkpoint.load("baseline")], [90.0], "global", 3, 0.001, tasks.Client("a"))
+    wait_for(lambda: any(e.kind == "batch" for e in job.snapshot().events))  # progress while it runs
+    assert job.snapshot().status == JobStatus.RUNNING
+    asked = time.monotonic()
+    queue.cancel(job)
+    wait_for(lambda: job.snapshot().status.finished, timeout=30)
+    assert job.snapshot().status == JobStatus.CANCELLED and time.monotonic() - asked < 5
+    assert job.run_record.status()["status"] == "cancelled" and job.run_record.steps() == []
+
+
+@pytest.mark.slow
+def test_dashboard_job_gives_the_same_step_on_local_and_ray(local_executor, ray_executor) -> None:
+    steps = []
+    for executor in (local_executor, ray_executor):
+        queue = queue_on(executor)
+        job = tasks.prune(queue, [checkpoint.load("baseline")], [90.0], "layer", 1, 0.001, tasks.Client("b"))
+        wait_for(lambda: job.snapshot().status.finished)
+        assert job.snapshot().status == JobStatus.DONE, job.snapshot().error
+        assert job.run_record.steps() == [1]  # written by the server from the bytes the worker sent back
+        steps.append(job.snapshot().outcome.steps[-1])
+    assert steps[0].history[-1] == steps[1].history[-1]
+
+
+@pytest.mark.slow
+def test_a_dead_worker_process_fails_its_dashboard_job_and_the_queue_goes_on(local_executor) -> None:
+    queue = queue_on(local_executor)
+    job = tasks.prune(queue, [checkpoint.load("baseline")], [90.0], "global", 3, 0.001, tasks.Client("c"))
+    wait_for(lambda: any(e.kind == "batch" for e in job.snapshot().events))
+    before = {child.pid for child in multiprocessing.active_children()}
+    for child in multiprocessing.active_children():
+        if child.name == "prune-lab-worker":
+            os.kill(child.pid, signal.SIGKILL)
+    wait_for(lambda: job.snapshot().status.finished, timeout=30)
+    assert job.snapshot().status == JobStatus.FAILED and "stopped unexpectedly" in job.snapshot().error
+    assert "stopped unexpectedly" in job.run_record.status()["reason"]
+    assert {child.pid for child in multiprocessing.active_children()} != before  # replaced
+    again = tasks.prune(queue, [checkpoint.load("baseline")], [50.0], "global", 0, 0.001, tasks.Client("c"))
+    wait_for(lambda: again.snapshot().status.finished)
+    assert again.snapshot().status == JobStatus.DONE

@@ -18,6 +18,12 @@ Isolation: an exception (a bug, a NaN loss) fails that job only, with its reason
 killed from outside, but one can still die - a ``BaseException`` such as ``SystemExit`` from a library, or one
 injected with ``PyThreadState_SetAsyncExc`` - with its job half done. A watchdog thread notices a dead worker,
 marks its job failed and starts a replacement, so the queue never stalls.
+
+Where the training runs (issue 16/17): a work that calls ``job.remote(fn, ...)`` (``service/works.py``) runs on
+the queue's executor - a local worker process by default, so the server's GIL and its pages' polling never
+slow training; or a Ray worker - while the queue's thread relays progress, kept checkpoints and Cancel
+(``service/remote.py``). A worker process that dies fails its job with ``WorkerLost``; the server carries on.
+A plain function of the job (tests) runs in the queue's thread itself.
 """
 from __future__ import annotations
 
@@ -38,9 +44,12 @@ from ..checkpoint import Checkpoint
 from ..errors import UserError
 from ..train import Cancelled, Progress
 from .records import JobOutcome, JobSnapshot, JobSpec, JobStatus, ProgressEvent
+from . import estimate, remote
+from .executors import Executor
 
 EXPIRE_SECONDS = 3600      # a finished job nobody collected is dropped after this (its run stays on disk)
 WATCHDOG_SECONDS = 0.5
+SPEED_SAMPLES = 20        # finished jobs whose speed the wait estimate uses (with the running ones)
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,7 @@ class Job:
         self.finished: float | None = None
         self._cancel = threading.Event()
         self._lock = threading.Lock()
+        self.executor: Executor | None = None  # set by the queue: where ``remote`` works run
 
     def cancel(self) -> None:
         """Ask the job to stop at its next batch boundary (or not to start, if still queued)."""
@@ -86,6 +96,11 @@ class Job:
 
     def should_stop(self) -> bool:
         return self._cancel.is_set()
+
+    def remote(self, fn: Callable[..., Any], *args: Any, on_keep: Callable[[Checkpoint], None]) -> Any:
+        """Run the executor work ``fn(ctx, *args)`` (service/works.py) for this job on its queue's executor -
+        a worker process, or a Ray worker - relaying progress, kept checkpoints (``on_keep``) and Cancel."""
+        return remote.run(self.executor, self, fn, *args, on_keep=on_keep)
 
     def touch(self) -> None:
         """A page is still showing this job (called on every poll): a queued job nobody watches is dropped."""
@@ -149,8 +164,9 @@ class JobQueue:
     """At most ``workers`` jobs run at once, each on ``threads`` intra-op threads (None: the process's count);
     the rest wait in submission order within ``limits``."""
 
-    def __init__(self, workers: int = 1, threads: int | None = None, limits: QueueLimits = QueueLimits()) -> None:
-        self.threads, self.limits = threads, limits
+    def __init__(self, workers: int = 1, threads: int | None = None, limits: QueueLimits = QueueLimits(),
+                 executor: Executor | None = None) -> None:
+        self.threads, self.limits, self.executor = threads, limits, executor
         self._pending: deque[Job] = deque()
         self._jobs: dict[str, Job] = {}
         self._reserved = 0  # places promised to submits that are making their run directory
@@ -180,13 +196,16 @@ class JobQueue:
                 raise UserError(f"the job queue is full ({self.limits.max_waiting} waiting); "
                                 "try again in a few minutes")
             self._reserved += 1
+            # Kept with the run, so the estimate can be checked against the wait that followed (bench/load_test).
+            settings = {**(settings or {}), "estimated_wait_s": self._wait_for(list(self._pending))}
         try:
-            run = runs.create(kind, spec.title, settings or {}, owner)  # disk work outside the lock
+            run = runs.create(kind, spec.title, settings, owner)  # disk work outside the lock
         finally:
             with self._ready:
                 self._reserved -= 1
         with self._ready:
             job = Job(f"job-{next(self._ids)}", kind, spec, work, owner, client, run)
+            job.executor = self.executor
             self._jobs[job.id] = job
             self._pending.append(job)
             self._ready.notify()
@@ -222,6 +241,26 @@ class JobQueue:
     def waiting(self) -> int:
         with self._ready:
             return len(self._pending)
+
+    def estimated_wait(self, job: Job) -> float | None:
+        """Seconds until ``job`` (queued) starts, from the speed measured on this server: the jobs running now
+        and the last ``SPEED_SAMPLES`` finished ones (``service.estimate``); None before anything was measured."""
+        with self._ready:
+            return self._wait_for(list(itertools.takewhile(lambda j: j is not job, self._pending)))
+
+    def _wait_for(self, queued: list[Job]) -> float | None:  # under self._ready
+        now = time.time()
+        running = [j for j in self._current.values() if j is not None]
+        finished = sorted((j for j in self._jobs.values() if j.status == JobStatus.DONE and j.started),
+                          key=lambda j: j.finished or 0.0)[-SPEED_SAMPLES:]
+        fractions = {j.id: j.snapshot().fraction for j in running}
+        per_epoch = estimate.seconds_per_epoch(
+            [(j.spec.size, (j.finished or now) - j.started) for j in finished]
+            + [(j.spec.size * fractions[j.id], now - j.started) for j in running if j.started])
+        if per_epoch is None:
+            return None
+        return estimate.wait_seconds([j.spec.size * (1 - fractions[j.id]) for j in running],
+                                     [j.spec.size for j in queued], len(self._workers), per_epoch)
 
     def _expire(self) -> None:
         cutoff = time.time() - EXPIRE_SECONDS

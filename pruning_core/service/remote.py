@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import checkpoint
 from ..checkpoint import Checkpoint
 from ..train import Progress
 from .executors import Executor, Update
-from .jobs import Job
+
+if TYPE_CHECKING:  # jobs.py imports this module
+    from .jobs import Job
 
 RELAY_SECONDS = 0.2
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 
 from .. import cpus
-from . import runs
+from . import executors, runs
 from .jobs import JobQueue, QueueLimits, default_workers
 
 _lock = threading.Lock()
@@ -28,5 +28,7 @@ def job_queue(limits: QueueLimits = QueueLimits()) -> JobQueue:
                 runs.recover()  # before this process queues anything: whatever is still "running" on disk is not
                 recoveries += 1
                 threads = cpus.server_threads()  # the server's CPUs are shared with page runs
-                _queue = JobQueue(workers=default_workers(cpus.AVAILABLE, threads), threads=threads, limits=limits)
+                # $PRUNE_LAB_EXECUTOR: local worker processes (default) or the Ray cluster's CPUs.
+                executor = executors.create(slots=default_workers(cpus.AVAILABLE, threads), threads=threads)
+                _queue = JobQueue(workers=executor.slots, threads=threads, limits=limits, executor=executor)
     return _queue

@@ -1,7 +1,8 @@
 """What the dashboard's buttons start, without Streamlit: each function checks its inputs (bad input costs
 nothing and queues nothing), builds the work a worker thread runs, and submits it to a ``JobQueue``.
 
-A work function reports progress, saves every finished step in its run (``job.keep``) and leaves what the
+A work function runs the training on the queue's executor (``job.remote`` with a ``service/works.py``
+function: a worker process or a Ray worker), saves every finished step in its run (``job.keep``) and leaves what the
 session should adopt in ``job.outcome`` as it goes (``job.update``), so a cancelled schedule keeps its
 finished steps. The page adopts the outcome when the job ends; a durable per-student session store can adopt
 the same ``JobOutcome`` (or read the run directory, which holds every step) instead of ``st.session_state``.
@@ -15,7 +16,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .. import lab
+from .. import checkpoint, lab
 from ..checkpoint import Checkpoint
 from ..errors import UserError
 from ..prune import Unreachable
@@ -23,6 +24,7 @@ from ..research import experiments
 from ..settings import REFERENCE_PERCENTS, ModelSettings, TrainSettings
 from .jobs import Job, JobQueue
 from .records import JobSpec
+from . import works
 
 # LeNet-300-100's weights and biases: the unit of a job's size ("LeNet-300-100 epochs").
 REFERENCE_PARAMETERS = 784 * 300 + 300 + 300 * 100 + 100 + 100 * 10 + 10
@@ -63,10 +65,14 @@ def prune(queue: JobQueue, line: Sequence[Checkpoint], percents: Sequence[float]
 
     def work(job: Job) -> None:
         done = list(line)
-        for new in lab.schedule(start, percents, scope, epochs, lr, [job.report], job.should_stop):
+
+        def kept(new: Checkpoint) -> None:
             job.keep(new)
             done.append(new)
             job.update(steps=tuple(done))
+
+        job.remote(works.schedule, checkpoint.to_bytes(start), start.origin, percents, scope, epochs, lr,
+                   on_keep=kept)
 
     settings = {"start": start.origin, "start_accuracy": start.accuracy, "percents": percents, "scope": scope,
                 "retrain_epochs": epochs, "lr": lr}
@@ -104,10 +110,11 @@ def train(queue: JobQueue, recipe: TrainSettings, model_settings: ModelSettings,
                    size=size_in_epochs(mlp_parameters(model_settings.hidden), recipe.epochs))
 
     def work(job: Job) -> None:
-        trained = lab.train_baseline(recipe, model_settings, "cpu", [job.report], job.should_stop)
-        trained.origin = f"trained ({recipe.preset})"
-        job.keep(trained)
-        job.update(steps=(trained,))
+        def kept(trained: Checkpoint) -> None:
+            job.keep(trained)
+            job.update(steps=(trained,))
+
+        job.remote(works.train, recipe, model_settings, on_keep=kept)
 
     settings = {"recipe": dataclasses.asdict(recipe), "hidden": list(model_settings.hidden)}
     return queue.submit("train", spec, work, client.owner, settings, client.address)
