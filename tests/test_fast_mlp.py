@@ -21,15 +21,16 @@ from pruning_core.data import load_mnist
 from pruning_core.masks import Masks
 from pruning_core.models import LeNet300100, build_model
 from pruning_core.prune import compute_masks
-from pruning_core.settings import ModelSettings, PruneSettings, preset
+from pruning_core.settings import ModelSettings, PruneSettings, TrainSettings, preset
 from pruning_core.train import AutogradStep, evaluate, train
 
 DATA = load_mnist("cpu")
 REGULARISERS = {"none": {}, "l1": {"l1": 1e-3}, "l2": {"weight_decay": 5e-4}, "dropout": {}}
 
 
-def model_and_masks(dropout: float, masked: bool) -> tuple[LeNet300100, Masks | None]:
-    model = build_model(ModelSettings(dropout=dropout), 7, torch.device("cpu"))
+def model_and_masks(dropout: float, masked: bool, hidden: tuple[int, int] = (300, 100)
+                    ) -> tuple[LeNet300100, Masks | None]:
+    model = build_model(ModelSettings(hidden=hidden, dropout=dropout), 7, torch.device("cpu"))
     if not masked:
         return model, None
     weights = {n: p for n, p in model.named_parameters() if n.endswith("weight")}
@@ -52,7 +53,16 @@ def test_two_steps_match_autograd(name: str, regulariser: str, masked: bool) -> 
     settings = preset(name, **REGULARISERS[regulariser])
     if name == "paper":  # a visible lr decay between the two steps
         settings = dataclasses.replace(settings, lr_gamma=0.05)
-    reference, masks = model_and_masks(0.3 if regulariser == "dropout" else 0.0, masked)
+    compare_two_steps(settings, 0.3 if regulariser == "dropout" else 0.0, masked)
+
+
+def test_other_widths_and_every_regulariser_at_once_match_autograd() -> None:
+    compare_two_steps(preset("paper", l1=1e-4, lr_gamma=0.05), 0.2, True, hidden=(37, 11))
+
+
+def compare_two_steps(settings: TrainSettings, dropout: float, masked: bool,
+                      hidden: tuple[int, int] = (300, 100)) -> None:
+    reference, masks = model_and_masks(dropout, masked, hidden)
     fast = twin(reference)
     start = {n: p.detach().clone() for n, p in reference.named_parameters()}
     images, labels = DATA.train.images, DATA.train.labels
