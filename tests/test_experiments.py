@@ -62,3 +62,20 @@ def test_missing_and_broken_results(tiny):
         experiments.load_results("width_300_vs_600")
     with pytest.raises(UserError, match="unknown experiment"):
         experiments.run_experiment("nope")
+
+
+def test_report_sections_are_typed_and_optional():
+    import json
+
+    from pruning_core import paths
+    from pruning_core.research.report_sections import ReportSections
+
+    stored = json.loads((paths.EXPERIMENTS_DIR / "reproduction.json").read_text())
+    report = ReportSections.from_dict(stored)
+    if "timing" in stored["sections"]:
+        assert set(report.timing) >= {1000} and all(isinstance(batch, int) for batch in report.timing)
+    newer = {"command": "c", "created": "now", "sections": {k: v for k, v in stored["sections"].items()
+                                                           if k not in ("paper", "moon")}}
+    assert ReportSections.from_dict(newer).paper is None and ReportSections.from_dict(newer).moon is None
+    with pytest.raises(UserError, match="unexpected layout"):
+        ReportSections.from_dict({"sections": {"timing": {"seconds": {"1000": {"dense": "fast"}}}}})

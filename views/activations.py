@@ -13,6 +13,7 @@ import ui_steps
 from pruning_core import analyze, digits
 from pruning_core.errors import UserError
 from pruning_core.plots import figures
+from pruning_core.service import pictures
 
 SOURCES = ("Test image", "Draw", "Upload a photo")
 CANVAS_PX = 240
@@ -51,7 +52,8 @@ def drawing() -> tuple[np.ndarray | None, None, str]:
 def upload() -> tuple[np.ndarray | None, None, str]:
     file = st.file_uploader("A photo or scan of one digit (PNG/JPEG)", type=["png", "jpg", "jpeg"],
                             key="digit-upload")
-    return (digits.decode(file.getvalue()) if file is not None else None), None, "your photo"
+    # Decoded once per file (service.pictures), not on each of the page's reruns.
+    return (pictures.decoded(file.getvalue()) if file is not None else None), None, "your photo"
 
 
 st.title("Activations")

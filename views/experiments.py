@@ -5,6 +5,7 @@ import streamlit as st
 
 import ui_state
 from pruning_core.research import experiments
+from pruning_core.research.report_sections import ReportSections
 from pruning_core.plots import figures
 from pruning_core.errors import UserError
 from pruning_core.service import tasks
@@ -62,55 +63,71 @@ def percent_rows(rows: list[dict], keys: dict[str, str]) -> list[dict]:
             for row in rows]
 
 
-def reproduction(stored: dict) -> None:
-    """The reproduction report's results (no computation here: the stored sections, drawn)."""
-    s = stored["sections"]
-    st.caption(f"From `{stored['command']}` ({stored['created']}); the full write-up is docs/reproduction.md.")
-    reference = s["reference"]
-    ui_state.chart(figures.accuracy_vs_sparsity(reference["rows"], reference["baseline_accuracy"]),
-                   "The reference's schedule on the seed baseline, 20 retraining epochs per step: accuracy right "
-                   "after each prune and after retraining (thresholds: docs/reproduction.md).", "report-reference")
-    paper_rows = [{"threshold": scope, "test error (%)": round(100 * (1 - r["accuracy"]), 2),
-                   **{f"kept {k} (%)": round(100 * v["nonzero"] / v["total"], 1)
-                      for k, v in r["storage"]["layers"].items()},
-                   "compression": f"{r['storage']['compression']:.1f}x"} for scope, r in s["paper"]["scopes"].items()]
-    st.markdown("**Han et al.'s point, 92 % pruned** (paper: 1.59 % error; kept fc1 8 %, fc2 9 %, fc3 26 %)")
-    st.dataframe(paper_rows, hide_index=True)
-    moon = s["moon"]
-    st.markdown(f"**The moonshot:** {100 * moon['accuracy']:.2f} % test accuracy at 98 % sparsity (50x), shipped "
-                f"as `paper-98`; dead-neuron removal shrinks it to {moon['shrink']['after']['fc1']}-"
-                f"{moon['shrink']['after']['fc2']} hidden units.")
+def reproduction(report: ReportSections) -> None:
+    """The reproduction report's results (no computation here: the stored sections, drawn; a section the
+    stored report lacks is left out)."""
+    st.caption(f"From `{report.command}` ({report.created}); the full write-up is docs/reproduction.md.")
+    if report.reference:
+        ui_state.chart(figures.accuracy_vs_sparsity(list(report.reference.rows), report.reference.baseline_accuracy),
+                       "The reference's schedule on the seed baseline, 20 retraining epochs per step: accuracy right "
+                       "after each prune and after retraining (thresholds: docs/reproduction.md).", "report-reference")
+    if report.paper:
+        st.markdown("**Han et al.'s point, 92 % pruned** (paper: 1.59 % error; kept fc1 8 %, fc2 9 %, fc3 26 %)")
+        st.dataframe([{"threshold": scope, "test error (%)": round(100 * (1 - m.accuracy), 2),
+                       **{f"kept {k} (%)": round(100 * v["nonzero"] / v["total"], 1)
+                          for k, v in m.storage.layers.items()},
+                       "compression": f"{m.storage.compression:.1f}x"} for scope, m in report.paper.items()],
+                     hide_index=True)
+    moon = report.moon
+    if moon:
+        shrunk = f"; dead-neuron removal shrinks it to {moon.shrunk['fc1']}-{moon.shrunk['fc2']} hidden units" \
+            if moon.shrunk else ""
+        st.markdown(f"**The moonshot:** {100 * moon.accuracy:.2f} % test accuracy at 98 % sparsity (50x), shipped "
+                    f"as `paper-98`{shrunk}.")
     left, right = st.columns(2)
-    with left:
-        ui_state.chart(figures.sensitivity(s["sensitivity"]), "Each layer pruned alone, no retraining: the small "
-                       "output layer fc3 breaks first.", "report-sensitivity")
-    with right:
-        ui_state.chart(figures.methods(s["methods"]), "Han's iterative pruning vs a gradual (AGP) schedule vs "
-                       "lottery-ticket rewinding, same retraining per step.", "report-methods")
-    st.markdown("**L1 vs L2 regularisation** (one-shot prune from each dense model, then retraining)")
-    st.dataframe([{"regulariser": name, **row} for name, points in s["regularisation"]["points"].items()
-                  for row in percent_rows(points, {"percent": "percent", "accuracy_after_prune": "after prune (%)",
-                                                   "accuracy_after_retrain": "after retrain (%)"})], hide_index=True)
-    store, timing = moon["storage"], s["timing"]["seconds"]
-    st.markdown(f"**Storage of `paper-98`:** dense {store['dense_bytes']:,} B, CSR {store['csr_bytes']:,} B, "
-                f"relative 5-bit index {store['relative_index_bytes']:,} B. **One forward pass of 1,000 images:** "
-                + ", ".join(f"{kind} {1e3 * timing['1000'][kind]:.2f} ms" for kind in ("dense", "csr", "shrunk")))
-    lenet5 = s["lenet5"]
-    st.markdown(f"**LeNet-5**, same engine: dense error {100 * (1 - lenet5['dense_accuracy']):.2f} %, "
-                f"{lenet5['rows'][-1]['percent']:g} % pruned {100 * (1 - lenet5['accuracy']):.2f} % "
-                "(Han et al.: 0.80 % -> 0.77 % at 12x).")
+    if report.sensitivity:
+        with left:
+            ui_state.chart(figures.sensitivity(report.sensitivity), "Each layer pruned alone, no retraining: the "
+                           "small output layer fc3 breaks first.", "report-sensitivity")
+    if report.methods:
+        with right:
+            ui_state.chart(figures.methods(report.methods), "Han's iterative pruning vs a gradual (AGP) schedule "
+                           "vs lottery-ticket rewinding, same retraining per step.", "report-methods")
+    if report.regularisation:
+        st.markdown("**L1 vs L2 regularisation** (one-shot prune from each dense model, then retraining)")
+        st.dataframe([{"regulariser": name, **row} for name, points in report.regularisation.items()
+                      for row in percent_rows(list(points), {"percent": "percent",
+                                                             "accuracy_after_prune": "after prune (%)",
+                                                             "accuracy_after_retrain": "after retrain (%)"})],
+                     hide_index=True)
+    parts = []
+    if moon:
+        store = moon.storage
+        parts.append(f"**Storage of `paper-98`:** dense {store.dense_bytes:,} B, CSR {store.csr_bytes:,} B, "
+                     f"relative 5-bit index {store.relative_index_bytes:,} B.")
+    if report.timing and 1000 in report.timing:
+        parts.append("**One forward pass of 1,000 images:** " + ", ".join(
+            f"{kind} {1e3 * report.timing[1000][kind]:.2f} ms" for kind in ("dense", "csr", "shrunk")))
+    if parts:
+        st.markdown(" ".join(parts))
+    if report.lenet5:
+        lenet5 = report.lenet5
+        st.markdown(f"**LeNet-5**, same engine: dense error {100 * (1 - lenet5.dense_accuracy):.2f} %, "
+                    f"{lenet5.final_percent:g} % pruned {100 * (1 - lenet5.accuracy):.2f} % "
+                    "(Han et al.: 0.80 % -> 0.77 % at 12x).")
 
 
 st.subheader("Reproducing the reference and Han et al.")
 try:
     stored_report = experiments.load_results(experiments.REPORT)
+    sections = None if stored_report is None else ReportSections.from_dict(stored_report)
 except UserError as err:
     st.error(str(err))
 else:
-    if stored_report is None:
+    if sections is None:
         st.info("No stored report yet - run `python -m pruning_core report` on the server (about 25 minutes).")
     else:
-        reproduction(stored_report)
+        reproduction(sections)
 
 
 # Issue 15's validation protocol (owned by the research helper; kept to this block): stored results, drawn.

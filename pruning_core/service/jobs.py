@@ -200,10 +200,12 @@ class JobQueue:
             settings = {**(settings or {}), "estimated_wait_s": self._wait_for(list(self._pending))}
         try:
             run = runs.create(kind, spec.title, settings, owner)  # disk work outside the lock
-        finally:
+        except BaseException:
             with self._ready:
                 self._reserved -= 1
-        with self._ready:
+            raise
+        with self._ready:  # the reserved place becomes the job's in one step: no gap another submit could use
+            self._reserved -= 1
             job = Job(f"job-{next(self._ids)}", kind, spec, work, owner, client, run)
             job.executor = self.executor
             self._jobs[job.id] = job
@@ -283,7 +285,6 @@ class JobQueue:
 
     def _serve(self, index: int) -> None:
         while True:
-            self._drop_abandoned()
             with self._ready:
                 while not self._pending:
                     self._ready.wait()
@@ -296,9 +297,11 @@ class JobQueue:
                 self._current[index] = None
 
     def _watch(self) -> None:
-        """Notice a worker thread that died mid-job: fail its job with a reason, start a replacement worker."""
+        """Notice a worker thread that died mid-job: fail its job with a reason, start a replacement worker;
+        drop queued jobs nobody watches any more."""
         while True:
             time.sleep(WATCHDOG_SECONDS)
+            self._drop_abandoned()
             for index, thread in enumerate(self._workers):
                 if thread.is_alive():
                     continue

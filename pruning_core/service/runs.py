@@ -17,7 +17,7 @@ runs, staging directories and temp files of another live server sharing the dire
 
 Disk use is bounded by ``KEEP_RUNS`` / ``MAX_TOTAL_BYTES`` and ``MAX_RUN_BYTES`` per run, fairly: a new run
 first evicts its own owner's oldest finished runs beyond ``KEEP_PER_OWNER``, and when the totals are exceeded
-the oldest finished runs of whoever uses the most disk go first - one student's many runs never evict a
+the oldest finished runs of whoever is above a fair share go first - one student's many runs never evict a
 classmate's. The byte cap is checked again before every step is saved (runs grow after they are created).
 """
 from __future__ import annotations
@@ -223,11 +223,16 @@ def total_bytes() -> int:
     return sum(run.size() for run in all_runs())
 
 
-def enforce_limits(keep: int = KEEP_RUNS, max_bytes: int = MAX_TOTAL_BYTES, owner: str = "",
-                   owner_keep: int = KEEP_PER_OWNER, add_runs: int = 0, add_bytes: int = 0) -> list[str]:
+def enforce_limits(keep: int | None = None, max_bytes: int | None = None, owner: str = "",
+                   owner_keep: int | None = None, add_runs: int = 0, add_bytes: int = 0) -> list[str]:
     """Delete finished runs until ``add_runs`` more runs of ``owner`` and ``add_bytes`` more bytes fit:
     first ``owner``'s own oldest beyond ``owner_keep``, then, while the totals (``keep`` runs, ``max_bytes``)
-    are exceeded, the oldest finished run of the owner using the most disk. Active runs are never deleted."""
+    are exceeded, the oldest finished run of the heaviest owner above a fair share of the disk (else of
+    ``owner``). Active runs are never deleted; what cannot be made room for is the caller's to refuse.
+    Limits left None are the module's (read at call time)."""
+    keep = KEEP_RUNS if keep is None else keep
+    max_bytes = MAX_TOTAL_BYTES if max_bytes is None else max_bytes
+    owner_keep = KEEP_PER_OWNER if owner_keep is None else owner_keep
     infos = [(run, run.config().get("owner", ""), run.size()) for run in reversed(all_runs())]  # oldest first
     finished = [info for info in infos if not info[0].status()["status"].active]
     count, total, deleted = len(infos) + add_runs, sum(size for _, _, size in infos) + add_bytes, []
@@ -246,9 +251,19 @@ def enforce_limits(keep: int = KEEP_RUNS, max_bytes: int = MAX_TOTAL_BYTES, owne
     while own > owner_keep and (mine := [info for info in finished if info[1] == owner]):
         evict(mine[0])
         own -= 1
-    while (count > keep or total > max_bytes) and finished:
-        heaviest = max({who for _, who, _ in finished}, key=lambda who: usage[who])
+    held = {who: sum(w == who for _, w, _ in infos) for who in usage}
+    while count > keep or total > max_bytes:
+        # Whoever is above a fair share (of the bytes or of the run count, whichever is exceeded) pays first,
+        # heaviest first, active runs counted; an owner within their share loses runs only to their own.
+        measure, limit = (usage, max_bytes) if total > max_bytes else (held, keep)
+        fair_share = limit / max(1, len(measure))
+        over = {who for _, who, _ in finished if measure[who] > fair_share} or {who for _, who, _ in finished
+                                                                              if who == owner}
+        if not over:
+            break
+        heaviest = max(over, key=lambda who: measure[who])
         evict(next(info for info in finished if info[1] == heaviest))
+        held[heaviest] -= 1
     return deleted
 
 

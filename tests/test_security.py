@@ -1,0 +1,207 @@
+"""The classroom server against a student who tries things (issue 10, "Server security"): a client's
+``clear_cache`` cannot reset the job queue, 150 simultaneous submits cannot pass its bound, one computer gets
+a fair share and a size cap, a closed tab's queued job is dropped, one student's runs never evict a
+classmate's and the disk cap holds as runs grow, recovery spares another live server and survives a read-only
+disk, uploads are bounded and decoded once, user text is never Markdown, and errors show no tracebacks.
+"""
+from __future__ import annotations
+
+import io
+import struct
+import threading
+import time
+import tomllib
+import zlib
+
+import pytest
+import streamlit as st
+
+import ui_state
+from pruning_core import checkpoint, paths
+from pruning_core.errors import UserError
+from pruning_core.service import jobs, pictures, runs, shared
+from pruning_core.service.jobs import JobQueue, QueueLimits
+from pruning_core.service.records import JobSpec, JobStatus
+
+DEADLINE_S = 60
+
+
+def wait_until(condition, what: str) -> None:
+    deadline = time.time() + DEADLINE_S
+    while not condition():
+        assert time.time() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def gate():
+    """Work that holds the queue's only worker until the test opens the gate."""
+    opened = threading.Event()
+    yield opened
+    opened.set()
+
+
+def blocker(opened: threading.Event):
+    return lambda job: opened.wait(DEADLINE_S)
+
+
+def test_clear_cache_cannot_reset_the_queue_or_rerun_recovery():
+    queue = ui_state.job_queue()
+    recoveries = shared.recoveries
+    st.cache_resource.clear()  # what any browser's clear_cache message makes the server do
+    assert ui_state.job_queue() is queue and shared.job_queue() is queue
+    assert shared.recoveries == recoveries == 1
+
+
+def test_150_concurrent_submits_never_pass_the_bound(gate):
+    queue = JobQueue(workers=1, limits=QueueLimits(max_waiting=100, per_client=150))
+    running = queue.submit("prune", JobSpec("holds the worker"), blocker(gate), owner="first")
+    wait_until(lambda: running.status == JobStatus.RUNNING, "the first job to start")
+    start, accepted, refused = threading.Barrier(150), [], []
+
+    def student(n: int) -> None:
+        start.wait()
+        try:
+            accepted.append(queue.submit("prune", JobSpec(f"student {n}"), lambda job: None, owner=f"s{n}"))
+        except UserError as err:
+            refused.append(str(err))
+
+    threads = [threading.Thread(target=student, args=(n,)) for n in range(150)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(DEADLINE_S)
+    assert queue.waiting() == len(accepted) == 100
+    assert len(refused) == 50 and all("queue is full" in reason for reason in refused)
+    assert len(runs.all_runs()) == 101  # a refused submit leaves no run behind
+
+
+def test_one_computer_gets_a_fair_share_and_jobs_are_capped_in_size(gate):
+    queue = JobQueue(workers=1, limits=QueueLimits(per_client=2, max_size=300))
+    queue.submit("prune", JobSpec("tab 1"), blocker(gate), owner="tab-1", client="10.0.0.7")
+    queue.submit("prune", JobSpec("tab 2"), blocker(gate), owner="tab-2", client="10.0.0.7")
+    with pytest.raises(UserError, match="this computer already has 2 jobs"):
+        queue.submit("prune", JobSpec("tab 3"), blocker(gate), owner="tab-3", client="10.0.0.7")
+    queue.submit("prune", JobSpec("classmate"), blocker(gate), owner="other", client="10.0.0.8")
+    with pytest.raises(UserError, match="too large for the shared server: about 400 LeNet-300-100"):
+        queue.submit("train", JobSpec("huge", size=400.0), blocker(gate), owner="big", client="10.0.0.9")
+
+
+def test_a_queued_job_of_a_closed_tab_is_dropped(gate):
+    queue = JobQueue(workers=1, limits=QueueLimits(abandon_s=0.3))
+    running = queue.submit("prune", JobSpec("running"), blocker(gate), owner="a")
+    closed = queue.submit("prune", JobSpec("tab closed"), lambda job: None, owner="b")
+    watched = queue.submit("prune", JobSpec("tab open"), lambda job: None, owner="c")
+    deadline = time.time() + 2.0
+    while time.time() < deadline:  # the open tab polls; the closed one does not
+        watched.touch()
+        running.touch()
+        time.sleep(0.05)
+    assert closed.status == JobStatus.CANCELLED and "tab that queued it was closed" in closed.run_record.status()["reason"]
+    assert watched.status == JobStatus.QUEUED
+    gate.set()
+    wait_until(lambda: watched.status.finished, "the watched job to run")
+    assert watched.status == JobStatus.DONE
+
+
+def test_one_students_runs_evict_only_their_own(monkeypatch):
+    monkeypatch.setattr(runs, "KEEP_PER_OWNER", 5)
+    monkeypatch.setattr(runs, "KEEP_RUNS", 8)
+    classmates = [runs.create("prune", f"classmate {n}", {}, owner=f"classmate-{n}") for n in range(3)]
+    greedy = []
+    for n in range(26):
+        greedy.append(runs.create("prune", f"greedy {n}", {}, owner="greedy"))
+        greedy[-1].set_status(JobStatus.DONE)
+    for run in classmates:
+        run.set_status(JobStatus.DONE)
+    left = {run.id for run in runs.all_runs()}
+    assert all(run.id in left for run in classmates)
+    assert [run.id for run in greedy if run.id in left] == [run.id for run in greedy[-5:]]
+
+
+def test_the_byte_cap_holds_as_runs_grow(monkeypatch):
+    baseline = checkpoint.load("baseline")
+    step = len(checkpoint.to_bytes(baseline))
+    monkeypatch.setattr(runs, "MAX_TOTAL_BYTES", 6 * step)
+    classmate = runs.create("prune", "classmate", {}, owner="classmate")
+    classmate.save_step(baseline)
+    classmate.set_status(JobStatus.DONE)
+    old = runs.create("prune", "greedy old", {}, owner="greedy")
+    old.save_step(baseline)
+    old.set_status(JobStatus.DONE)
+    growing = runs.create("schedule", "greedy growing", {}, owner="greedy")
+    growing.set_status(JobStatus.RUNNING)
+    for _ in range(3):
+        growing.save_step(baseline)
+        assert runs.total_bytes() <= runs.MAX_TOTAL_BYTES
+    with pytest.raises(UserError, match="run storage is full"):
+        for _ in range(10):
+            growing.save_step(baseline)
+            assert runs.total_bytes() <= runs.MAX_TOTAL_BYTES
+    assert runs.total_bytes() <= runs.MAX_TOTAL_BYTES
+    # The heaviest user pays: greedy's finished run went to make room, the classmate's stayed.
+    assert classmate.path.is_dir() and not old.path.is_dir()
+
+
+def test_recover_survives_a_read_only_runs_dir(monkeypatch):
+    stale = runs.create("prune", "left running", {})
+    stale.set_status(JobStatus.RUNNING)
+    (stale.path / paths.RUN_STATUS).write_text('{"status": "running", "pid": 999999999}')
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(30, "Read-only file system")
+
+    monkeypatch.setattr(runs.Run, "set_status", read_only)
+    monkeypatch.setattr(runs.Run, "log", read_only)
+    assert runs.recover() == []  # nothing could be changed, and nothing raised
+    assert stale.status()["status"] == JobStatus.RUNNING
+
+
+def bomb_png(width: int, height: int) -> bytes:
+    """A small PNG whose header declares ``width`` x ``height`` pixels (its data is a few zero rows)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    rows = zlib.compress(b"\0" * (width + 1) * 4)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+
+
+def test_a_decompression_bomb_is_refused_before_decoding():
+    bomb = bomb_png(13_000, 13_000)  # 169 Mpixel declared in under 100 KB: under Pillow's own refusal
+    assert len(bomb) < 100_000
+    before = pictures.decodes
+    with pytest.raises(UserError, match="13000 x 13000 pixels"):
+        pictures.decoded(bomb)
+    assert pictures.decodes == before
+    with pytest.raises(UserError, match="MB"):
+        pictures.decoded(b"\0" * (11 * 1024 ** 2))
+
+
+def test_a_picture_is_decoded_once():
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (64, 48), 255).save(buffer, "PNG")
+    before = pictures.decodes
+    first = pictures.decoded(buffer.getvalue())
+    for _ in range(5):  # the page's reruns
+        assert pictures.decoded(buffer.getvalue()) is first
+    assert pictures.decodes == before + 1 and not first.flags.writeable
+
+
+def test_user_text_is_plain_inside_markdown():
+    name = "[click me](http://evil.example) **bold** :red[x] $x$ <b>"
+    escaped = ui_state.plain(name)
+    for mark in "[]()*:$<>":
+        assert f"\\{mark}" in escaped
+    assert "\\" not in name and escaped.replace("\\", "") == name
+    baseline = checkpoint.load("baseline")
+    baseline.origin = name
+    assert ui_state.model_name(baseline).startswith(escaped)
+
+
+def test_students_see_no_tracebacks_and_the_server_binds_loopback():
+    config = tomllib.loads((paths.APP_DIR / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] in ("none", False)
+    assert config["server"]["address"] == "127.0.0.1"
