@@ -12,7 +12,7 @@ from pruning_core import cpus
 from pruning_core.masks import Masks
 from pruning_core.prune import compute_masks
 from pruning_core.settings import PruneSettings, preset
-from pruning_core.train import Cancelled, Diverged, evaluate, train
+from pruning_core.train import Cancelled, Diverged, evaluate, predict, train
 from tests.helpers import random_model, tiny_mnist, weights_of
 
 DATA = tiny_mnist()
@@ -127,3 +127,20 @@ def test_a_threads_block_applies_to_its_own_thread_only() -> None:
             inside.append(torch.get_num_threads())
     assert inside == [1, 1] and other == [cpus.AVAILABLE]
     assert cpus.current() == cpus.AVAILABLE
+
+
+def test_evaluate_sees_every_change_of_the_weights() -> None:
+    """evaluate() reuses its previous result only for identical weights: an in-place change, a copy with one
+    weight changed, another split or another thread count is evaluated again."""
+    model = random_model(seed=6)
+    first = evaluate(model, DATA.test)
+    twin = random_model(seed=6)
+    assert evaluate(twin, DATA.test) == first
+    with torch.no_grad():
+        twin.fc3.bias[int(DATA.test.labels[0])] += 100.0  # every image now predicted as the first label
+    expected = float((DATA.test.labels == DATA.test.labels[0]).float().mean())
+    assert evaluate(twin, DATA.test) == pytest.approx(expected)
+    assert evaluate(model, DATA.test) == first
+    other = tiny_mnist(test=64).test
+    assert evaluate(model, other) == pytest.approx(float((predict(model, other.images) == other.labels).float().mean()))
+    assert evaluate(model, DATA.test, threads=1) == first
