@@ -25,7 +25,9 @@ import argparse
 import dataclasses
 import json
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 
@@ -121,8 +123,9 @@ def quick() -> dict:
     """The protocol's pipeline in seconds (no training, nothing stored or shipped), in ``collect()``'s shape."""
     plan = ChainPlan(retrain_lr=0.002, retrain_epochs=0, percents=(50, 92, 98, 98.7), baseline_epochs=0,
                      seeds=(SHIPPED_SEED,), pareto=(92, 98, 98.7))
-    with cpus.threads(THREADS):
-        return {"selection": [select(plan, SEARCH["seed"])], "finals": [final(plan, SHIPPED_SEED, ship=False)], "lenet5": [],
+    with cpus.threads(THREADS), tempfile.TemporaryDirectory() as scratch:
+        return {"selection": [select(plan, SEARCH["seed"])],
+                "finals": [final(plan, SHIPPED_SEED, ship=False, directory=Path(scratch))], "lenet5": [],
                 "plan": dataclasses.asdict(plan), "lenet5_plan": dataclasses.asdict(LENET5)}
 
 

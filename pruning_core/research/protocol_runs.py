@@ -132,11 +132,11 @@ def trained_dir(plan: ChainPlan, seed: int) -> Path:
     return paths.cache_dir() / "protocol" / f"final-lr{plan.retrain_lr:g}-e{plan.retrain_epochs}-p{steps}-s{seed}"
 
 
-def train_final(plan: ChainPlan, seed: int) -> Path:
+def train_final(plan: ChainPlan, seed: int, directory: Path | None = None) -> Path:
     """Train ``plan`` for one seed on all 60,000 training images and keep the models on the Pareto list,
     *untested* (no test image is looked at here). The CPU budget made the final training of every search
     candidate run alongside the search; only the frozen plan's models are ever measured (``final``)."""
-    directory = trained_dir(plan, seed)
+    directory = directory or trained_dir(plan, seed)
     if (directory / "done.json").is_file():
         return directory
     started = time.time()
@@ -152,10 +152,10 @@ def train_final(plan: ChainPlan, seed: int) -> Path:
     return directory
 
 
-def final(plan: ChainPlan, seed: int, ship: bool) -> dict:
+def final(plan: ChainPlan, seed: int, ship: bool, directory: Path | None = None) -> dict:
     """``plan`` for one seed (trained by ``train_final`` unless already trained); each model on the Pareto list
     measured once on the test set; the seed-53113 run ships the targets' models."""
-    directory = train_final(plan, seed)
+    directory = train_final(plan, seed, directory)
     test = load_mnist("cpu").test
     points = []
     for percent in (0.0, *plan.pareto):

@@ -70,6 +70,7 @@ def selection_section(candidates: list[dict], plan: dict | None, targets: dict[s
     at = sorted(set(targets.values()))
     rows = [[f"{c['lr']:g}", c["epochs"], f"{100 * c['dense_validation_accuracy']:.2f} %"]
             + [f"{100 * next(p['validation_accuracy'] for p in c['points'] if p['percent'] == t):.2f} %" for t in at]
+            + [f"{c.get('seconds', 0) / 60:.0f} min ({c.get('seconds', 0) / (c['epochs'] * len(c['points'])):.0f} s)"]
             for c in sorted(candidates, key=lambda c: (c["lr"], c["epochs"]))]
     chosen = (f"Chosen by the rule (`protocol.choose`) and frozen as `protocol.PLAN` before any final run: retraining "
               f"lr {plan['retrain_lr']:g}, {plan['retrain_epochs']} epochs per step." if plan else
@@ -79,7 +80,8 @@ def selection_section(candidates: list[dict], plan: dict | None, targets: dict[s
         "on the last 5,000; seed 7, one seed: a 5k validation set resolves about ±0.2 points, so close candidates "
         "are a coin toss). Rule fixed before the search: best mean validation accuracy at "
         + ", ".join(f"{t:g} %" for t in at) + "; ties to fewer epochs.",
-        table(["retrain lr", "epochs / step", "dense"] + [f"at {t:g} %" for t in at], rows), "", chosen])
+        table(["retrain lr", "epochs / step", "dense"] + [f"at {t:g} %" for t in at]
+              + ["run time (per epoch), 1 thread"], rows), "", chosen])
 
 
 def pareto_section(finals: list[dict], chart: str) -> str:

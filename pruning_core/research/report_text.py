@@ -54,8 +54,13 @@ def protocol_section(stored: dict, charts: dict) -> str:
         "(`protocol.PLAN`) before any final run. The final runs retrain on all 60,000; the test set is measured "
         "once per final model (the step histories inside the shipped checkpoints are measured on the last 5,000 "
         "training images, a fit measure). Scope (global), the percents and the dense recipe (`paper` preset, "
-        "30 epochs) were fixed a priori. Commands: `python -m pruning_core.research.protocol select LR EPOCHS`, "
-        "`... final SEED`, `... lenet5 SEED` (each stores `assets/experiments/protocol_*.json`).",
+        "30 epochs) were fixed a priori. Budget, stated plainly: on the shared 2-CPU machine (see the run times per "
+        "epoch in the selection table; docs/benchmarks.md has the uncontended epoch times) a first, larger search (14-step chain, 4-16 epochs per step) was "
+        "stopped before any candidate reached a target percent and replaced by the 8-step, 2-4-epoch one below; "
+        "and every candidate's final-run training ran alongside the search, its models kept untested - only the "
+        "frozen plan's models were ever measured on the test set. Commands: `python -m "
+        "pruning_core.research.protocol select LR EPOCHS`, `... final SEED` (trains unless `... train LR EPOCHS "
+        "SEED` already did, then measures), `... lenet5 SEED`; each stores `assets/experiments/protocol_*.json`.",
         pt.selection_section(stored["selection"], stored["plan"], targets),
         pt.pareto_section(stored["finals"], image(charts, "pareto")) if stored["finals"] else "Final runs: not run yet.",
         pt.targets_section(stored),
