@@ -4,7 +4,8 @@
   baseline over the reference percents with one retraining epoch per step, every step saved as a run step
   (``Run.save_step``, in a temporary runs directory), at the server's thread count (``cpus.server_threads()``).
   Its parts are timed from inside by wrapping the engine calls it makes: retraining (``lab.train`` less its
-  own evaluation), evaluation (three per step: before, after pruning, after retraining), pruning
+  own evaluation), evaluation (three calls per step: before, after pruning, after retraining - the first is
+  the previous step's last, which ``train.evaluate`` does not recompute), pruning
   (``lab.compute_masks``), checkpoint saving, and the rest (copies, counts, history records).
 * floor - 12 x (sgemm-floor epoch + one evaluation + one pruning), each measured in this process at the same
   thread count: the work a schedule cannot avoid.
@@ -46,7 +47,7 @@ def timed(parts: dict[str, float], name: str, function: Callable) -> Callable:
     return wrapper
 
 
-EVALUATION, RETRAIN, TOTAL = ("evaluation (3 per step)", "retrain epoch (1 per step, its evaluation excluded)",
+EVALUATION, RETRAIN, TOTAL = ("evaluation (3 calls per step; 'before' repeats the last 'after retrain')", "retrain epoch (1 per step, its evaluation excluded)",
                               "total (click to last step saved)")
 INSIDE_TRAIN = "_evaluation inside train"
 
@@ -118,7 +119,7 @@ def main(repeats: int, full: bool = False) -> None:
     print(f"\nfloor = {steps} x (sgemm-floor epoch + evaluation + pruning) = {floor:.3f} s")
     print()
     print(goals_table([goal_line("dashboard schedule / its floor", measured / floor, GOAL_RATIO, "x",
-                                 why="see the parts: three evaluations per step where the floor counts one")]))
+                                 why="see the parts: two evaluations per step where the floor counts one")]))
     if full:
         print()
         reference_schedule(FULL_RETRAIN_EPOCHS)
