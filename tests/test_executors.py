@@ -4,7 +4,6 @@ another process, and a killed worker fails its job with a reason while the submi
 small: Ray start-up alone takes seconds."""
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import time
@@ -120,6 +119,13 @@ def test_sweep_bad_input_is_one_line_exit_2(argv: list[str], capsys: pytest.Capt
     assert captured.err.count("\n") == 1 and captured.err.startswith("prune-lab: error:")
 
 
+def worker_pids() -> set[int]:
+    """This process's local-executor worker processes (Linux: /proc)."""
+    children = {int(pid) for task in Path("/proc/self/task").iterdir()
+                for pid in (task / "children").read_text().split()}
+    return {pid for pid in children if b"executors.worker" in Path(f"/proc/{pid}/cmdline").read_bytes()}
+
+
 def queue_on(executor) -> JobQueue:
     return JobQueue(workers=executor.slots, threads=1, executor=executor)
 
@@ -163,14 +169,13 @@ def test_a_dead_worker_process_fails_its_dashboard_job_and_the_queue_goes_on(loc
     queue = queue_on(local_executor)
     job = tasks.prune(queue, [checkpoint.load("baseline")], [90.0], "global", 3, 0.001, tasks.Client("c"))
     wait_for(lambda: any(e.kind == "batch" for e in job.snapshot().events))
-    before = {child.pid for child in multiprocessing.active_children()}
-    for child in multiprocessing.active_children():
-        if child.name == "prune-lab-worker":
-            os.kill(child.pid, signal.SIGKILL)
+    before = worker_pids()
+    for pid in before:
+        os.kill(pid, signal.SIGKILL)
     wait_for(lambda: job.snapshot().status.finished, timeout=30)
     assert job.snapshot().status == JobStatus.FAILED and "stopped unexpectedly" in job.snapshot().error
     assert "stopped unexpectedly" in job.run_record.status()["reason"]
-    assert {child.pid for child in multiprocessing.active_children()} != before  # replaced
+    wait_for(lambda: len(worker_pids() - before) == local_executor.slots)  # replaced
     again = tasks.prune(queue, [checkpoint.load("baseline")], [50.0], "global", 0, 0.001, tasks.Client("c"))
     wait_for(lambda: again.snapshot().status.finished)
     assert again.snapshot().status == JobStatus.DONE

@@ -1,0 +1,90 @@
+"""The worker process of the ``local`` executor (``local.py`` starts it): load the dataset once, then run
+works one after another, sending their updates and outcome back over the socket it was given.
+
+``python -m pruning_core.service.executors.worker FD THREADS``
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import traceback
+from collections import deque
+from multiprocessing.connection import Connection
+from typing import Any
+
+import torch
+
+from ... import cpus
+from ...checkpoint import Checkpoint
+from ...data import load_mnist
+from ...errors import UserError
+from ...train import Cancelled, Progress
+from .base import Work, event_update, keep_update
+
+
+class ChildContext:
+    """A work's side, inside the worker process. Cancel flags are set by the reader thread."""
+
+    def __init__(self, conn: Connection, job: str, cancelled: set[str]) -> None:
+        self.conn, self.job, self.cancelled = conn, job, cancelled
+
+    def report(self, event: Progress) -> None:
+        self.conn.send(("update", self.job, event_update(event)))
+
+    def should_stop(self) -> bool:
+        return self.job in self.cancelled
+
+    def keep(self, ckpt: Checkpoint) -> None:
+        self.conn.send(("update", self.job, keep_update(ckpt)))
+
+
+def serve(conn: Connection, threads: int) -> None:
+    """A worker process: load the dataset once, then run works one after another until the pipe closes."""
+    torch.set_num_threads(threads)
+    load_mnist("cpu")
+    runs: deque = deque()
+    cancelled: set[str] = set()
+    arrived = threading.Condition()
+
+    def read() -> None:  # a thread, so that a cancel arrives while the main thread trains
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                message = None
+            with arrived:
+                if message is None or message[0] == "run":
+                    runs.append(message)
+                else:
+                    cancelled.add(message[1])
+                arrived.notify()
+            if message is None:
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    while True:
+        with arrived:
+            arrived.wait_for(lambda: runs)
+            message = runs.popleft()
+        if message is None:
+            return
+        _, job, fn, args = message
+        conn.send(("done", job, *run(ChildContext(conn, job, cancelled), fn, args, threads)))
+        cancelled.discard(job)
+
+
+def run(ctx: ChildContext, fn: Work, args: tuple, threads: int) -> tuple[str, Any]:
+    try:
+        with cpus.threads(threads):
+            return "ok", fn(ctx, *args)
+    except Cancelled:
+        return "cancelled", ""
+    except UserError as err:
+        return "error", str(err)
+    except Exception as err:  # a bug fails this job only; the worker process serves the next
+        traceback.print_exc()
+        return "crash", f"internal error: {type(err).__name__}: {err}"
+
+
+if __name__ == "__main__":
+    serve(Connection(int(sys.argv[1])), int(sys.argv[2]))
