@@ -6,6 +6,7 @@ the per-server job queue are in ``ui_state.py``.
 """
 import streamlit as st
 
+import ui_present
 import ui_state
 from pruning_core.errors import UserError
 from pruning_core.service.jobs import Job
@@ -35,10 +36,13 @@ def model_card() -> None:
 
 
 def job_status(snap: JobSnapshot, job: Job) -> None:
-    st.progress(snap.fraction, text=f"Running: {snap.spec.title}")
+    """Waiting or running, in so many words (a queued job has done nothing yet)."""
+    state, detail = ui_state.job_state(job, snap)
+    st.progress(snap.fraction, text=f"{state}: {snap.spec.title} ({detail})")
 
 
 page = st.navigation(PAGES)
+ui_present.apply()  # presenter mode: ?present=1 or the sidebar toggle
 with st.sidebar:
     try:
         model_card()
@@ -48,4 +52,5 @@ with st.sidebar:
     # Polls on every page, so a job's result is adopted even when its own page is not open.
     ui_state.poll("sidebar", job_status)
 ui_state.show_notice()
+st.caption(ui_state.before_after())  # every page says what "before" and "after" are
 page.run()

@@ -39,7 +39,8 @@ def store() -> SessionStore:
 def owner() -> str:
     """This browser's owner id; on a browser's first visit the secret is made here and planted in a cookie."""
     if "session_secret" not in st.session_state:
-        given = st.context.cookies.get(COOKIE) or ""
+        given = st.context.cookies.get(COOKIE)
+        given = given if isinstance(given, str) else ""  # no cookie, or no browser (AppTest)
         st.session_state.session_secret = given if sessions.SECRET.fullmatch(given) else sessions.new_secret()
         if given != st.session_state.session_secret:
             _plant_cookie(st.session_state.session_secret)
@@ -66,16 +67,17 @@ def line(default: Start, default_model: Checkpoint | None = None) -> Line:
 
 
 def models(current: Line, builtin) -> list[Checkpoint]:
-    """The line's checkpoints, start first; only the ones not yet in memory are read from disk."""
+    """The line's checkpoints, start first (kept in ``st.session_state.steps``); only the ones not yet in
+    memory are read from disk."""
     key = (current.id, current.start.label, tuple((s.run, s.index, s.percent) for s in current.steps))
-    cached = st.session_state.get("line_models")
-    if cached and cached[0] == key:
-        return cached[1]
-    if cached and cached[0][:2] == key[:2] and key[2][:len(cached[0][2])] == cached[0][2]:
-        loaded = cached[1] + store().checkpoints(owner(), current, builtin, since=len(cached[1]))
+    known, loaded = st.session_state.get("line_key"), st.session_state.get("steps")
+    if known == key and loaded:
+        return loaded
+    if known and loaded and known[:2] == key[:2] and key[2][:len(known[2])] == known[2]:
+        loaded = loaded + store().checkpoints(owner(), current, builtin, since=len(loaded))
     else:
         loaded = store().checkpoints(owner(), current, builtin)
-    st.session_state.line_models = (key, loaded)
+    st.session_state.line_key, st.session_state.steps = key, loaded
     return loaded
 
 

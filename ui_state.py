@@ -2,21 +2,21 @@
 
 Per server: MNIST and the shipped baselines (``st.cache_resource``: a client's ``clear_cache`` only makes them
 load again) and one ``JobQueue`` (``service.shared``: a process singleton no client message can reset; it
-runs ``runs.recover()`` once). Per session (``st.session_state``, released by Streamlit two minutes after the
-tab closes): ``steps``, the list of checkpoints from the model as loaded (``steps[0]``, the "before" of every
-comparison) to the current one (``steps[-1]``), an owner token, and the id of at most one job.
+runs ``runs.recover()`` once). Per student, on the server (``ui_session``: a per-browser secret in a cookie,
+never in a URL): the open *line*, the checkpoints from the model as loaded (``steps()[0]``, the "before" of
+every comparison) to the newest step (``steps()[-1]``), kept through reloads, page switches and restarts.
 
 Buttons call one function of ``pruning_core.service.tasks`` through ``launch``, inside ``attempt`` (bad input
 -> one ``st.error`` line, nothing queued). A job leaves what the session should adopt in its ``JobOutcome``;
-the page thread adopts it once the job ends (``collect``). The job's random token goes in the URL (``?job=``)
-so a refreshed tab re-attaches to its running job, and the owner token (``?me=``) so it can still delete its
-own runs; tokens, not ids, so nobody can guess a classmate's. Every poll ``touch``es the job: a queued job
-whose tab is gone is dropped when its turn comes.
+the page thread adopts it once the job ends (``collect``); a prune job's steps are adopted from its run as each
+one lands. A reloaded tab finds its job by its owner; a URL carries no rights, so a shared link lets nobody
+cancel a classmate's job or delete their runs. Every poll ``touch``es the job: a queued job whose tab is gone
+is dropped when its turn comes.
 """
 from __future__ import annotations
 
 import re
-import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,16 +26,16 @@ from pruning_core import checkpoint, lab, paths
 from pruning_core.checkpoint import Checkpoint
 from pruning_core.data import Mnist, load_mnist
 from pruning_core.errors import UserError
-from pruning_core.service import shared
+import ui_session
+from pruning_core.service import estimate, shared
 from pruning_core.service.jobs import Job, JobQueue
 from pruning_core.service.records import JobSnapshot, JobStatus
+from pruning_core.service.session_records import Line, start_of
 from pruning_core.service.tasks import Client
 
 POLL_SECONDS = 0.5
 DEFAULT_MODEL = "baseline"
-TOKEN = re.compile(r"[A-Za-z0-9_-]{16}")
-
-
+PRUNE_KINDS = ("prune", "schedule")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=^\"'])")
 
 
@@ -65,10 +65,15 @@ def builtin(name: str) -> Checkpoint:
     return _builtin(name)
 
 
+def line() -> Line:
+    """The student's open line (a new student starts one from the default shipped model), with every step its
+    job has finished so far."""
+    return ui_session.line(start_of(builtin(DEFAULT_MODEL), DEFAULT_MODEL, DEFAULT_MODEL))
+
+
 def steps() -> list[Checkpoint]:
-    if "steps" not in st.session_state:
-        st.session_state.steps = [builtin(DEFAULT_MODEL)]
-    return st.session_state.steps
+    """The open line's models: the start, then each step."""
+    return ui_session.models(line(), builtin)
 
 
 def current() -> Checkpoint:
@@ -81,11 +86,21 @@ def base() -> Checkpoint:
     return steps()[0]
 
 
-def set_model(ckpt: Checkpoint) -> None:
-    """Start over from ``ckpt`` (its accuracy is measured once if the file did not carry it)."""
+def set_model(ckpt: Checkpoint, label: str, builtin_name: str = "") -> None:
+    """Open a new line from ``ckpt``, named ``label`` on every page (its accuracy is measured once if the file
+    did not carry it); ``builtin_name`` for a shipped checkpoint, which the line refers to by name."""
     if ckpt.accuracy is None:
         ckpt.accuracy = lab.summary(ckpt)["accuracy"]
-    st.session_state.steps = [ckpt]
+    ui_session.start(ckpt, label, builtin_name)
+
+
+def before_after() -> str:
+    """What every page compares, in words: "Line: baseline -> 90 % - before: baseline 97.91 % - after: ..."."""
+    current, models = line(), steps()
+    after = (f"{plain(current.step_name(len(models) - 1))} {100 * models[-1].accuracy:.2f} %" if len(models) > 1
+             else "no steps yet")
+    return (f"**Line:** {plain(current.title)} - **before:** {plain(current.start.name)} "
+            f"{100 * models[0].accuracy:.2f} % - **after:** {after}")
 
 
 def plain(text: str) -> str:
@@ -109,11 +124,8 @@ def card(ckpt: Checkpoint) -> dict:
 
 
 def owner() -> str:
-    """This tab's owner token (kept across a refresh through ``?me=``): its runs are the ones it may delete."""
-    if "owner" not in st.session_state:
-        given = st.query_params.get("me", "")
-        st.session_state.owner = given if TOKEN.fullmatch(given) else secrets.token_urlsafe(12)
-    return st.session_state.owner
+    """This browser's owner id (from its cookie, never from the URL): its runs are the ones it may delete."""
+    return ui_session.owner()
 
 
 def client() -> Client:
@@ -122,10 +134,11 @@ def client() -> Client:
 
 
 def active_job() -> Job | None:
-    """The session's job (running, queued, or finished but not yet collected), re-attached from ``?job=``."""
-    job_id, token = st.session_state.get("job_id"), st.query_params.get("job", "")
-    job = job_queue().get(job_id) if job_id else job_queue().by_token(token) if TOKEN.fullmatch(token) else None
-    if job is None:
+    """The student's job (running, queued, or finished but not yet collected), found again after a reload by
+    its owner; only ever the student's own."""
+    job_id = st.session_state.get("job_id")
+    job = job_queue().get(job_id) if job_id else job_queue().of_owner(owner())
+    if job is None or job.owner != owner():
         _forget_job()
     else:
         st.session_state.job_id = job.id
@@ -145,8 +158,8 @@ def launch(task: Callable[..., Job], *args: Any) -> Job:
         raise UserError("your previous job is still running; wait for it or cancel it first")
     job = task(job_queue(), *args, client())
     st.session_state.job_id = job.id
-    st.query_params["job"] = job.token
-    st.query_params["me"] = owner()
+    if job.kind in PRUNE_KINDS:  # its steps extend the open line as they land
+        ui_session.store().attach(owner(), line().id, job.run_record.id, 0)
     return job
 
 
@@ -165,8 +178,9 @@ def attempt(action: Callable[[], Any], hints: dict[type[UserError], str] | None 
 def collect(job: Job) -> None:
     """Adopt a finished job's outcome once and leave a notice for the next run of the page."""
     snap = job.snapshot()
-    if snap.outcome.steps:
-        st.session_state.steps = list(snap.outcome.steps)
+    if snap.kind == "train" and snap.outcome.steps:  # prune steps joined the line as they landed
+        trained = snap.outcome.steps[-1]
+        set_model(trained, f"{trained.origin} {'-'.join(map(str, trained.model.settings.hidden))}")
     if snap.outcome.results is not None and snap.spec.experiment:
         st.session_state[f"experiment:{snap.spec.experiment}"] = snap.outcome.results
     if snap.status == JobStatus.DONE:
@@ -182,8 +196,6 @@ def collect(job: Job) -> None:
 
 def _forget_job() -> None:
     st.session_state.pop("job_id", None)
-    if "job" in st.query_params:
-        del st.query_params["job"]
 
 
 def show_notice() -> None:
@@ -206,6 +218,8 @@ def poll(key: str, draw: Callable[[JobSnapshot, Job], None], kinds: tuple[str, .
         if snap.status.finished:
             collect(job)
             st.rerun()
+        if snap.kind in PRUNE_KINDS and ui_session.store().sync(owner(), line().id):
+            st.rerun()  # a step landed: every panel, the sidebar card and the step table show it
         if not kinds or snap.kind in kinds:
             draw(snap, job)
 
@@ -214,11 +228,26 @@ def poll(key: str, draw: Callable[[JobSnapshot, Job], None], kinds: tuple[str, .
 
 def progress_and_cancel(snap: JobSnapshot, job: Job) -> None:
     """The common head of every job panel: a progress bar with a status line, and a Cancel button."""
-    place = job_queue().position(job)
-    text = f"{snap.spec.title}: " + (f"waiting, number {place} in line" if place else f"{100 * snap.fraction:.0f} %")
-    st.progress(snap.fraction, text=text)
+    state, detail = job_state(job, snap)
+    st.progress(snap.fraction, text=f"{snap.spec.title}: {state.lower()}, {detail}")
     if st.button("Cancel", key="cancel-job", disabled=job.cancel_requested):
         job_queue().cancel(job)
+
+
+def job_state(job: Job, snap: JobSnapshot) -> tuple[str, str]:
+    """("Waiting", "number 2 in line, about 3 min") or ("Running", "40 %"): the wait from the speed measured on
+    the jobs running now (``service.estimate``)."""
+    place = job_queue().position(job)
+    if not place:
+        return "Running", f"{100 * snap.fraction:.0f} %"
+    running, queued, workers = job_queue().ahead(job)
+    now, shots = time.time(), [j.snapshot() for j in running]
+    per_epoch = estimate.seconds_per_epoch((j.spec.size * s.fraction, now - j.started)
+                                           for j, s in zip(running, shots) if j.started)
+    wait = None if per_epoch is None else estimate.wait_seconds(
+        [j.spec.size * (1 - s.fraction) for j, s in zip(running, shots)], [j.spec.size for j in queued],
+        workers, per_epoch)
+    return "Waiting", f"number {place} in line, {estimate.describe(wait)}"
 
 
 def event_dicts(snap: JobSnapshot) -> list[dict]:

@@ -53,15 +53,19 @@ def test_prune_updates_metrics_history_and_downloads(app):
     assert table["nonzero"][0] == round(0.2 * 266_200)
     current = app.session_state["steps"][-1]
     assert len(app.session_state["steps"]) == 2 and current.history[-1].percent == 80.0
-    assert {b.label for b in app.get("download_button")} == {"Step table (CSV)", "Current checkpoint (.pt)"}
+    # The download says which step it holds (during a schedule: the newest finished one).
+    assert {b.label for b in app.get("download_button")} == {"Step table (CSV)",
+                                                             "Checkpoint of baseline -> 80 % (.pt)"}
+    assert "**before:** baseline 97.17 %" in app.caption[0].value  # every page names before and after
 
-    # Pruned weights never come back: a lower percent is refused with the engine's message.
-    app.slider(key="percent").set_value(50.0)
-    app.button[0].click().run()
-    assert "already 80.00% pruned" in app.error[0].value
-    assert "job_id" not in app.session_state
+    # Pruned weights never come back: the slider starts at the current sparsity, its value moved on to a
+    # valid one, and the current sparsity itself is said to only retrain.
+    slider = app.slider(key="percent")
+    assert slider.min == 80.0 and slider.value == 90.0 and "now 80.0 % pruned" in slider.label
+    slider.set_value(80.0).run()
+    assert "will only retrain it" in app.info[0].value
 
-    next(b for b in app.button if b.label == "Reset to baseline").click().run()
+    app.button(key="reset-line").click().run()
     assert len(app.session_state["steps"]) == 1 and not app.dataframe
 
 
@@ -76,7 +80,7 @@ def test_go_back_to_an_earlier_step(app):
 
 def test_reference_schedule_fills_the_table(app):
     app.number_input(key="epochs").set_value(0)
-    next(b for b in app.button if b.label.startswith("Run the reference schedule")).click().run()
+    next(b for b in app.button if b.label == "Play").click().run()  # Play's default schedule is the reference
     assert wait_for_job(app).status == "done"
     app.run()
     assert list(app.dataframe[0].value["percent"]) == list(REFERENCE_PERCENTS)
@@ -86,11 +90,13 @@ def test_reference_schedule_fills_the_table(app):
 def test_refresh_reattaches_and_cancel_keeps_the_model(app):
     app.number_input(key="epochs").set_value(20)  # long enough to still be running when Cancel is pressed
     app.button[0].click().run()
-    token = app.query_params["job"]
-    assert token and token != app.session_state["job_id"]  # the URL holds a random token, not the queue id
+    assert dict(app.query_params) == {}  # nothing about the job or its owner is in the URL
 
-    refreshed = AppTest.from_file(str(paths.APP_DIR / "app.py"), default_timeout=60)  # a new session, same URL
-    refreshed.query_params["job"] = token
+    stranger = AppTest.from_file(str(paths.APP_DIR / "app.py"), default_timeout=60).run()  # another browser
+    assert "job_id" not in stranger.session_state
+    assert not [b for b in stranger.button if b.key == "cancel-job"]
+    refreshed = AppTest.from_file(str(paths.APP_DIR / "app.py"), default_timeout=60)  # the same browser, reloaded
+    refreshed.session_state["session_secret"] = app.session_state["session_secret"]  # its cookie
     refreshed.run()
     assert refreshed.session_state["job_id"] == app.session_state["job_id"]
     refreshed.button(key="cancel-job").click().run()

@@ -86,7 +86,7 @@ def test_diagram_thins_out_with_the_weights_kept_and_only_ever_loses_lines():
     assert lines(tenth, 0) <= lines(half, 0) <= lines(dense, 0)
     assert len(lines(dense, 2)) == network.SHOWN * 10  # the output layer shows all 10 digits
     texts = " ".join(a.text for a in half.layout.annotations)
-    assert "117,600 of 235,200" in texts and "(50.0 % kept)" in texts
+    assert "117,600 / 235,200" in texts and "50.0 % kept" in texts
 
 
 def test_a_layer_with_one_weight_left_keeps_a_visible_line():
@@ -103,6 +103,6 @@ def test_animation_has_a_frame_and_a_slider_stop_per_step():
     assert [f.name for f in fig.frames] == ["as loaded", "step 1: 90 %"]
     assert [s.label for s in fig.layout.sliders[0].steps] == ["as loaded", "step 1: 90 %"]
     assert len(fig.frames[1].data[1].x) < len(fig.frames[0].data[1].x)  # fc1's lines thin out
-    assert any("(10.0 % kept)" in a.text for a in fig.frames[1].layout.annotations)
+    assert any("10.0 % kept" in a.text for a in fig.frames[1].layout.annotations)
     with pytest.raises(ValueError):
         network.pruning_animation(WIDTHS, [])

@@ -28,7 +28,7 @@ def charts(at: AppTest) -> list[str]:
 
 def test_a_finished_job_is_listed_and_continued_from(app):
     prune(app, 60.0)
-    next(b for b in app.button if b.label == "Reset to baseline").click().run()
+    app.button(key="reset-line").click().run()
     open_runs(app)
     table = app.dataframe[0].value
     assert list(table["status"]) == ["done"] and list(table["yours"]) == [True] and list(table["steps"]) == [1]
@@ -38,7 +38,8 @@ def test_a_finished_job_is_listed_and_continued_from(app):
     app.button(key="run-continue").click().run()
     assert not app.exception and app.title[0].value == "Prune & retrain"
     assert card(app)["Weights pruned"] == "60.0 %"
-    assert app.session_state["steps"][0].origin.startswith("run ")
+    start = app.session_state["steps"][0].origin
+    assert "its step 1" in start and not start.startswith("run ")  # a friendly name, no run id
 
 
 def test_compare_two_runs_and_delete_only_your_own(app):

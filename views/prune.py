@@ -1,32 +1,76 @@
-"""Prune & retrain: one magnitude-pruning step (or the reference schedule) on the session's model, run as a
-background job with live progress, plus the step history with go-back, reset and downloads."""
+"""Prune & retrain: magnitude pruning of the session's model one step at a time (Step), through a schedule
+(Play / Pause) or to any percent (Prune + retrain), run as background jobs with live progress; the accuracy
+chart of the whole line, a scrubber that picks the step every page shows, the network diagram, the step
+history with go-back, reset and downloads, and a link that hands out these settings."""
 import csv
 import io
+import math
 
 import streamlit as st
 
+import ui_session
 import ui_state
+import ui_steps
 from pruning_core import checkpoint, lab
-from pruning_core.plots import figures
+from pruning_core.plots import figures, network
 from pruning_core.prune import Unreachable
-from pruning_core.service import tasks
+from pruning_core.service import links, player, tasks
 from pruning_core.service.jobs import Job
 from pruning_core.service.records import JobSnapshot
-from pruning_core.settings import PRUNE_SCOPES
+from pruning_core.errors import UserError
+from pruning_core.settings import PRUNE_SCOPES, REFERENCE_PERCENTS
 
 SCOPE_LABELS = {"global": "global (one threshold)", "layer": "per layer (same % each)",
                 "std": "per layer (quality x std)"}
-LR_MIN = 1e-4
+LR_MIN, LR_MAX = 1e-4, 1.0     # the classroom's range (the engine accepts more)
+EPOCHS_MAX = 20
+CHART_HEIGHT = 330  # the main chart and the controls beside it fit a 1280x720 screen
 TABLE_COLUMNS = ["step", "percent", "scope", "threshold", "accuracy_after_prune", "accuracy_after_retrain",
                  "nonzero_fc1", "nonzero_fc2", "nonzero_fc3", "nonzero"]
+INTRO = ("**Magnitude pruning** (Han et al., 2015) removes the connections whose weights are closest to zero - "
+         "they contribute least - and retrains the survivors while the removed ones stay at zero. Repeated, "
+         "it keeps the accuracy with a tenth of the weights or fewer. Below: the network being pruned, "
+         "784 input pixels -> 300 -> 100 -> 10 digits; each line stands for many connections, and the lines thin "
+         "out as weights are removed.")
+# Only after "below the current sparsity" does going back help; a disk error, say, is shown as it is.
+HINTS = {Unreachable: ". To prune less, go back to an earlier step or reset to the baseline below."}
 
 
 def pct(value: float | None) -> str:
     return "..." if value is None else f"{100 * value:.2f} %"
 
 
+def line_chart(line, key: str) -> None:
+    """The main chart: accuracy after each prune and after its retraining, from the line's start."""
+    start = line[0]
+    rows = lab.step_table(line[-1].history[len(start.history):])
+    ui_state.chart(figures.accuracy_vs_sparsity(rows, start.accuracy, (ui_state.card(start)["sparsity"],
+                                                                       start.accuracy), CHART_HEIGHT),
+                   "Look at the gap between the lines: the dashed line drops right after each prune, the solid "
+                   "one shows what retraining wins back - until very high sparsity.", key)
+
+
+def diagram(ckpt, key: str, when: str = "") -> None:
+    """The 784-300-100-10 diagram of ``ckpt`` with its connections per layer."""
+    counts = lab.layer_counts(ckpt)
+    total = sum(c["total"] for c in counts.values())
+    ui_state.chart(network.diagram(ui_steps.widths(ckpt), counts, height=300),
+                   f"The network{when}: look at the counts over each layer - fc1, from the pixels, holds "
+                   f"{100 * counts['fc1']['total'] / total:.0f} % of all weights, so it is where pruning saves most.",
+                   key)
+
+
 def live(snap: JobSnapshot, job: Job) -> None:
-    """While a prune job runs: progress, the three accuracies of the current step, and the training curve."""
+    """While a prune job runs: progress with Pause / Cancel, the step's accuracies, the line's chart growing
+    step by step, and the training curve (kept for after the job: the last job's curves stay visible)."""
+    if player.playable(job):
+        paused = player.pausing(job)
+        if st.button("Pause", key="pause-job", disabled=paused,
+                     help="Finish the step in progress (it is kept), then stop."):
+            player.pause(job)
+            paused = True
+        if paused:
+            st.caption("Pausing after the step in progress ...")
     ui_state.progress_and_cancel(snap, job)
     events, finished = snap.events, snap.outcome.steps
     last_pruned = max((i for i, e in enumerate(events) if e.kind == "pruned"), default=None)
@@ -36,14 +80,9 @@ def live(snap: JobSnapshot, job: Job) -> None:
     after_prune = current[0].accuracy if current else None
     show_metrics(before, after_prune, epochs[-1].accuracy if epochs else None,
                  f" (epoch {epochs[-1].epoch}/{epochs[-1].epochs})" if epochs else "")
-    if finished and snap.kind == "schedule":
-        rows = lab.step_table(finished[-1].history[len(finished[0].history):])
-        ui_state.chart(figures.accuracy_vs_sparsity(rows, finished[0].accuracy),
-                       "The schedule so far: accuracy right after each prune (dashed) and after its retraining.",
-                       "live-sparsity")
+    line_chart(finished or ui_state.steps(), "live-sparsity")
     if events:
-        ui_state.chart(figures.training_curve(ui_state.event_dicts(snap)), "Training loss every 50 steps (top) and "
-                       "test accuracy after pruning and after each retraining epoch (bottom).", "live-curve")
+        st.session_state["last-job"] = (snap.spec.title, ui_state.event_dicts(snap))
 
 
 def show_metrics(before: float | None, after_prune: float | None, after_retrain: float | None,
@@ -61,7 +100,7 @@ def history_section(ckpt) -> None:
     steps = ui_state.steps()
     rows = lab.step_table(ckpt.history)
     if not rows:
-        st.info("No pruning steps yet: choose a percent above and press Prune + retrain.")
+        st.info("No pruning steps yet: press Step, Play, or Prune + retrain above.")
     else:
         table = [{k: (100 * row[k] if k.startswith("accuracy") else row[k]) for k in TABLE_COLUMNS if k in row}
                  for row in rows]
@@ -69,20 +108,24 @@ def history_section(ckpt) -> None:
             "accuracy_after_prune": st.column_config.NumberColumn("acc. after prune (%)", format="%.2f"),
             "accuracy_after_retrain": st.column_config.NumberColumn("acc. after retrain (%)", format="%.2f"),
             "threshold": st.column_config.NumberColumn(format="%.4f")})
-        ui_state.chart(figures.accuracy_vs_sparsity(rows, None if steps[0].history else steps[0].accuracy),
-                       "Accuracy right after each prune (dashed) and after retraining (solid): retraining "
-                       "recovers what pruning loses, until very high sparsity.", "history-chart")
     busy = ui_state.busy()
     back, reset, downloads = st.columns([2, 1, 2])
+    line = ui_state.line()
     if len(steps) > 1:
         labels = {i: (f"{i}: as loaded" if i == 0 else f"{i}: after pruning to {s.history[-1].percent:g} %")
                   for i, s in enumerate(steps[:-1])}
         target = back.selectbox("Go back to step", list(labels), index=len(labels) - 1, format_func=labels.get)
         if back.button("Go back", disabled=busy):
-            st.session_state.steps = steps[:target + 1]
+            ui_session.store().go_back(ui_state.owner(), line.id, target)
             st.rerun()
-    if reset.button("Reset to baseline", disabled=busy or len(steps) == 1):
-        st.session_state.steps = steps[:1]
+    reset.markdown("**Reset to**")
+    if reset.button(f"Start of this line ({ui_state.plain(line.start.name)})", key="reset-line",
+                    disabled=busy or len(steps) == 1):
+        ui_session.store().go_back(ui_state.owner(), line.id, 0)
+        st.rerun()
+    if reset.button(f"Shipped baseline ({ui_state.DEFAULT_MODEL})", key="reset-baseline", disabled=busy,
+                    help="Opens a new line from the shipped baseline; this line stays saved."):
+        ui_state.set_model(ui_state.builtin(ui_state.DEFAULT_MODEL), ui_state.DEFAULT_MODEL, ui_state.DEFAULT_MODEL)
         st.rerun()
     if rows:
         buffer = io.StringIO()
@@ -92,37 +135,133 @@ def history_section(ckpt) -> None:
         downloads.download_button("Step table (CSV)", buffer.getvalue(), "prune-steps.csv", "text/csv",
                                   on_click="ignore")
     # A callable: the 1.3 MB file is only made when someone clicks, not on every run of the page.
-    downloads.download_button("Current checkpoint (.pt)", lambda: checkpoint.to_bytes(ckpt),
+    # It names the step it holds: during a schedule that is the newest finished step, not the one running.
+    downloads.download_button(f"Checkpoint of {line.step_name(len(steps) - 1)} (.pt)",
+                              lambda: checkpoint.to_bytes(ckpt),
                               f"prune-lab-{ui_state.card(ckpt)['sparsity']:.0f}pct.pt", "application/octet-stream",
                               on_click="ignore")
 
 
+def percent_slider(sparsity: float) -> float:
+    """The percent slider starts at the model's current sparsity; its value is valid for the model in use (a
+    value below the current sparsity, e.g. 90 % with paper-98 loaded, is raised visibly, never silently)."""
+    low = min(99.8, math.floor(sparsity * 10) / 10)
+    valid = next((p for p in REFERENCE_PERCENTS if p > sparsity + 0.05), 99.9)
+    seen, now = st.session_state.get("percent-model"), (ui_state.line().id, len(ui_state.steps()))
+    old = st.session_state.get("percent")
+    if old is None:
+        st.session_state.percent = valid
+    elif old < low or (seen != now and old <= sparsity + 0.05):  # the model changed under the chosen value
+        st.session_state.percent = valid
+        if old < low:
+            st.caption(f"The percent went from {old:g} % to {valid:g} %: the model is already {sparsity:.1f} % "
+                       "pruned, and pruned weights never come back.")
+    st.session_state["percent-model"] = now
+    return st.slider(f"Prune to (% of all weights) - the model is now {sparsity:.1f} % pruned", low, 99.9,
+                     step=0.1, key="percent")
+
+
+def recipe_problem(epochs: float, lr: float) -> str:
+    """Why the typed retraining settings cannot be used ("" if they can)."""
+    if epochs != int(epochs) or not 0 <= epochs <= EPOCHS_MAX:
+        return f"retrain epochs must be a whole number from 0 to {EPOCHS_MAX}, not {epochs:g}"
+    if not (math.isfinite(lr) and LR_MIN <= lr <= LR_MAX):
+        return f"the learning rate must be from {LR_MIN:g} to {LR_MAX:g}, not {lr:g}"
+    return ""
+
+
+def prune_problem(ckpt, percent: float, scope: str, epochs: int, lr: float) -> str:
+    """Why Prune + retrain cannot run with these settings on this model ("" if it can)."""
+    try:
+        lab.check_schedule(ckpt, [percent], scope, epochs, lr)
+    except UserError as err:
+        return str(err)
+    return ""
+
+
+def prefill_from_link() -> None:
+    """Once per session: settings named in the URL (``?percent=80&epochs=2&scope=layer``) fill the form."""
+    if st.session_state.get("link-read"):
+        return
+    st.session_state["link-read"] = True
+    values, problems = links.from_query(st.query_params.to_dict())
+    st.session_state.update(values)
+    if problems:
+        st.warning("This link's settings were not all usable: " + "; ".join(problems) + ".")
+
+
+def share_link(settings: dict) -> None:
+    with st.popover("Copy link to these settings"):
+        st.code(links.link(st.context.url or "http://localhost:8501/", settings), language=None)
+        st.caption("Copy it with the icon at the right of the box. It fills in these settings only: it gives "
+                   "nobody access to your models or runs.")
+
+
 st.title("Prune & retrain")
-st.caption("Han et al. (2015): remove the weights with the smallest magnitude, then retrain the survivors "
-           "while the pruned ones stay at zero. The percent is of all weights and is cumulative.")
+prefill_from_link()
 ckpt = ui_state.current()
 busy = ui_state.busy()
-c_percent, c_scope, c_epochs, c_lr = st.columns([3, 2, 1, 1])
-percent = c_percent.slider("Prune to (% of all weights)", 0.0, 99.9, 90.0, 0.1, key="percent")
-scope = c_scope.selectbox("Threshold", PRUNE_SCOPES, format_func=SCOPE_LABELS.get, key="scope")
-epochs = c_epochs.number_input("Retrain epochs", 0, 20, 1, key="epochs")
-# Never below the widget's minimum: a recipe with lr < 0.001 would otherwise make Streamlit raise.
-lr = c_lr.number_input("Learning rate", LR_MIN, 1.0, max(LR_MIN, ckpt.recipe.lr / 10), LR_MIN, format="%.4f",
-                       key="lr", help="Han et al. retrain with 1/10 of the original learning rate.")
-run, schedule = st.columns(2)
-# Only after "below the current sparsity" does going back help; a disk error, say, is shown as it is.
-HINTS = {Unreachable: ". To prune less, go back to an earlier step or reset to the baseline below."}
-if run.button("Prune + retrain", type="primary", disabled=busy, width="stretch"):
-    ui_state.attempt(lambda: ui_state.launch(tasks.prune, ui_state.steps(), [percent], scope, int(epochs), lr),
-                     HINTS)
-if schedule.button("Run the reference schedule (10 -> 99 %, one step each)", disabled=busy, width="stretch"):
-    ui_state.attempt(lambda: ui_state.launch(tasks.reference_schedule, ui_state.steps(), scope, int(epochs), lr),
-                     HINTS)
+controls, main = st.columns([5, 6], gap="medium")
+with controls:
+    sparsity = ui_state.card(ckpt)["sparsity"]
+    percent = percent_slider(sparsity)
+    c_scope, c_epochs, c_lr = st.columns([2, 1, 1])
+    scope = c_scope.selectbox("Threshold", PRUNE_SCOPES, format_func=SCOPE_LABELS.get, key="scope")
+    # No bounds on the widgets: the browser would keep the last valid value and Prune would use it silently.
+    # Whatever is typed is what is checked, and the buttons say why they are off.
+    epochs = c_epochs.number_input("Retrain epochs", value=1, step=1, key="epochs",
+                                   help=f"0 to {EPOCHS_MAX}; 0 prunes without retraining.")
+    lr = c_lr.number_input("Learning rate", value=max(LR_MIN, ckpt.recipe.lr / 10), step=LR_MIN, format="%g",
+                           key="lr", help=f"{LR_MIN:g} to {LR_MAX:g}. Han et al. retrain with 1/10 of the "
+                                          "original learning rate.")
+    bad_recipe = recipe_problem(epochs, lr)
+    bad_prune = bad_recipe or prune_problem(ckpt, percent, scope, int(epochs), lr)
+    schedule_text = st.text_input("Schedule for Step and Play (% of all weights)",
+                                  ", ".join(f"{p:g}" for p in player.DEFAULT_SCHEDULE), key="schedule",
+                                  help="The reference schedule by default: one prune + retrain step per percent.")
+    run, step, play, pause = st.columns([3, 2, 2, 2])
+    if run.button("Prune + retrain", type="primary", disabled=busy or bool(bad_prune), width="stretch"):
+        ui_state.attempt(lambda: ui_state.launch(tasks.prune, ui_state.steps(), [percent], scope, int(epochs), lr),
+                         HINTS)
+    if step.button("Step", disabled=busy or bool(bad_recipe), width="stretch",
+                   help="Run exactly the next step of the schedule."):
+        ui_state.attempt(lambda: ui_state.launch(player.step, ui_state.steps(), player.parse_schedule(schedule_text),
+                                                 scope, int(epochs), lr), HINTS)
+    if play.button("Play", disabled=busy or bool(bad_recipe), width="stretch",
+                   help="Run the rest of the schedule, step after step."):
+        ui_state.attempt(lambda: ui_state.launch(player.play, ui_state.steps(), player.parse_schedule(schedule_text),
+                                                 scope, int(epochs), lr), HINTS)
+    if not busy:  # while a job plays, its panel has the working Pause button
+        pause.button("Pause", disabled=True, width="stretch", key="pause-idle", help="Pauses a running Play.")
+    if bad_prune:  # next to the buttons it turns off; the other controls stay as they are
+        st.error(f"Prune + retrain{' / Step / Play' if bad_recipe else ''} is off: {bad_prune}.")
+    elif abs(percent - sparsity) < 0.05:
+        st.info(f"{percent:g} % is the model's current sparsity: Prune + retrain will only retrain it.")
+    share_link({"percent": percent, "scope": scope, "epochs": int(epochs), "lr": lr})
+with main:
+    ui_state.poll("prune", live, ("prune", "schedule"))
+    if not busy:
+        if ckpt.history and len(ui_state.steps()) > 1:
+            line_chart(ui_state.steps(), "history-chart")
+        else:
+            st.markdown(INTRO)
+            diagram(ckpt, "intro-diagram")
 
-ui_state.poll("prune", live, ("prune", "schedule"))
-if not busy and ckpt.history:
-    last = ckpt.history[-1]
-    st.markdown(f"**Last step:** pruned to {last.percent:g} % ({last.scope}), "
-                f"{last.retrain_epochs} retrain epoch(s) at lr {last.retrain_lr:g}")
-    show_metrics(last.accuracy_before, last.accuracy_after_prune, last.accuracy_after_retrain)
+ui_steps.scrubber()
+shown = ui_steps.shown()
+curve_col, diagram_col = st.columns(2)
+with curve_col:
+    last = st.session_state.get("last-job")
+    if not busy and ckpt.history:
+        record = ckpt.history[-1]
+        st.markdown(f"**Last step:** pruned to {record.percent:g} % ({record.scope}), "
+                    f"{record.retrain_epochs} retrain epoch(s) at lr {record.retrain_lr:g}")
+        show_metrics(record.accuracy_before, record.accuracy_after_prune, record.accuracy_after_retrain)
+    if last and not busy:
+        ui_state.chart(figures.training_curve(last[1]), f"The last job ({last[0]}): look at the loss jump at each "
+                       "prune and fall back as retraining recovers.", "last-curve")
+with diagram_col:
+    if ckpt.history or busy:
+        st.markdown(INTRO)
+        diagram(shown, "line-diagram", f" at {ui_steps.label(ui_steps.shown_index(), shown)}")
 history_section(ckpt)

@@ -59,13 +59,14 @@ def details(run: runs.Run, info: dict, mine: bool) -> None:
         index = pick.selectbox("Step", list(saved), index=len(saved) - 1, key="run-step",
                                format_func=lambda i: step_label(saved[i]))
         if go_on.button("Continue pruning from this step", disabled=busy, key="run-continue"):
-            ui_state.set_model(run.load_step(index))
-            st.session_state.notice = ("success", f"Loaded step {index} of run {run.id}; prune on from here.")
+            ui_state.set_model(run.load_step(index), f"{info['title']}, its step {index}")
+            st.session_state.notice = ("success", f"Loaded step {index} of {ui_state.plain(info['title'])}; "
+                                                  "prune on from here.")
             st.switch_page("views/prune.py")
     else:
         pick.caption("No completed step was saved in this run.")
     if remove.button("Delete run", disabled=not mine or info["status"].active, key="run-delete",
-                     help="Only the tab that started a run can delete it, and only once it has finished."):
+                     help="Only the browser that started a run can delete it, and only once it has finished."):
         runs.delete(run)
         st.session_state.notice = ("success", f"Deleted run {run.id}.")
         st.rerun()

@@ -3,9 +3,8 @@ model trained in the background with live curves. Whatever is chosen becomes eve
 import streamlit as st
 
 import ui_state
-from pruning_core import checkpoint
 from pruning_core.plots import figures
-from pruning_core.service import tasks
+from pruning_core.service import tasks, uploads
 from pruning_core.service.jobs import Job
 from pruning_core.service.records import JobSnapshot
 from pruning_core.settings import PRESETS, preset
@@ -23,7 +22,7 @@ with shipped:
         st.caption("baseline-paper (the stronger 'paper' recipe) is not generated on this server yet "
                    "(`make baselines`).")
     if st.button("Load", disabled=busy, key="load-builtin"):
-        ui_state.set_model(ui_state.builtin(name))
+        ui_state.set_model(ui_state.builtin(name), name, name)
         st.session_state.notice = ("success", f"Loaded {name}.")
         st.rerun()
 
@@ -31,11 +30,18 @@ with upload:
     st.subheader("Upload a checkpoint")
     file = st.file_uploader("A .pt file saved by Prune Lab", type=["pt"], key="upload")
     if file is not None and st.button("Use uploaded model", disabled=busy, key="use-upload"):
-        def use_upload() -> None:
-            ui_state.set_model(checkpoint.from_bytes(file.getvalue(), origin=file.name))
-            st.session_state.notice = ("success", f"Loaded {ui_state.plain(file.name)}.")
+        try:
+            model = uploads.read_upload(file.getvalue(), file.name)
+        except uploads.UploadRefused as err:  # the student's sentence first, what exactly was wrong behind it
+            st.error(f"{ui_state.plain(file.name)}: {err}")
+            with st.expander("Technical detail"):
+                st.code(err.detail, language=None)
+        else:
+            def use_upload() -> None:
+                ui_state.set_model(model, f"upload {file.name}")
+                st.session_state.notice = ("success", f"Loaded {ui_state.plain(file.name)}.")
 
-        ui_state.attempt(use_upload)
+            ui_state.attempt(use_upload)
 
 
 with new:

@@ -62,8 +62,8 @@ def _labels(widths: Sequence[int], counts: Mapping[str, Mapping[str, int]]) -> l
              for i, (w, name) in enumerate(zip(widths, names))]
     for index, (layer, count) in enumerate(counts.items()):
         share = 100 * count["nonzero"] / count["total"] if count["total"] else 0
-        notes.append({"x": index + 0.5, "y": 1.02, "yanchor": "bottom",
-                      "text": f"<b>{layer}</b><br>{count['nonzero']:,} of {count['total']:,}<br>({share:.1f} % kept)"})
+        notes.append({"x": index + 0.5, "y": 1.02, "yanchor": "bottom", "font": {"size": 13},
+                      "text": f"<b>{layer}</b><br>{count['nonzero']:,} / {count['total']:,}<br>{share:.1f} % kept"})
     return [{**note, "showarrow": False, "xref": "x", "yref": "y"} for note in notes]
 
 

@@ -244,6 +244,19 @@ class JobQueue:
         with self._ready:
             return len(self._pending)
 
+    def of_owner(self, owner: str) -> Job | None:
+        """The owner's newest job still held (queued, running, or finished but not collected): a reloaded tab
+        finds its job by who it is, not by anything in its URL."""
+        with self._ready:
+            return next((job for job in reversed(list(self._jobs.values())) if owner and job.owner == owner), None)
+
+    def ahead(self, job: Job) -> tuple[list[Job], list[Job], int]:
+        """For ``job``'s wait estimate: the jobs running now, those queued before it, and the worker count."""
+        with self._ready:
+            running = [j for j in self._current.values() if j is not None and j is not job]
+            queued = list(itertools.takewhile(lambda j: j is not job, self._pending))
+            return running, queued, len(self._workers)
+
     def estimated_wait(self, job: Job) -> float | None:
         """Seconds until ``job`` (queued) starts, from the speed measured on this server: the jobs running now
         and the last ``SPEED_SAMPLES`` finished ones (``service.estimate``); None before anything was measured."""

@@ -1,0 +1,120 @@
+"""Issue 12 in a real browser (Chromium at 1280x720, a projector's screen): the Prune page's main chart is on
+the first screen after a step, Step from the baseline makes exactly one 10 % step, Play then Pause stops
+after one more finished step, a settings link fills the form, and a digit drawn with the mouse is predicted.
+With PRUNE_LAB_SCREENSHOTS=docs/screenshots the screens are saved for the README."""
+from __future__ import annotations
+
+import os
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from pruning_core import paths
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SCREEN = {"width": 1280, "height": 720}
+JOB_TIMEOUT_MS = 240_000  # a retraining epoch on a busy 2-core machine
+
+
+def shoot(page, name: str) -> None:
+    folder = os.environ.get("PRUNE_LAB_SCREENSHOTS")
+    if folder:
+        (paths.APP_DIR / folder).mkdir(parents=True, exist_ok=True)
+        page.wait_for_timeout(1000)  # let the last chart finish drawing
+        page.screenshot(path=str(paths.APP_DIR / folder / f"{name}.png"))
+
+
+def metric(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]', has_text=label)
+    return box.locator('[data-testid="stMetricValue"]').first.inner_text() if box.count() else ""
+
+
+def wait_pruned(page, value: str) -> None:
+    """Until the sidebar card says ``value`` pruned and no job is running."""
+    page.wait_for_function(
+        """value => [...document.querySelectorAll('[data-testid="stSidebar"] [data-testid="stMetric"]')]
+             .some(m => m.innerText.includes('Weights pruned') && m.innerText.includes(value))
+           && !document.querySelector('.st-key-cancel-job')""", arg=value, timeout=JOB_TIMEOUT_MS)
+
+
+def table_percents(page) -> list[float]:
+    """The step table's percent column, read from the chart's x values of the line (start point dropped)."""
+    xs = page.wait_for_function("""() => {
+        const plot = document.querySelector('.st-key-history-chart .js-plotly-plot');
+        return plot && plot.data && plot.data.length > 1 ? Array.from(plot.data[1].x) : null; }""", timeout=30_000)
+    return [float(x) for x in xs.json_value()[1:]]
+
+
+def open_app(browser, url: str):
+    page = browser.new_page(viewport=SCREEN)
+    page.goto(url)
+    page.get_by_role("button", name="Step", exact=True).wait_for(timeout=60_000)
+    return page
+
+
+def test_step_puts_one_step_and_the_chart_on_the_first_screen(browser, live_server):
+    page = open_app(browser, live_server.start() + "/?epochs=0")
+    shoot(page, "prune-intro")
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_pruned(page, "10.0 %")
+    assert table_percents(page) == [10.0]
+    box = page.locator(".st-key-history-chart").bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= SCREEN["height"], box
+    for expected in ("20.0 %", "30.0 %"):  # Step twice more
+        page.get_by_role("button", name="Step", exact=True).click()
+        wait_pruned(page, expected)
+    assert table_percents(page) == [10.0, 20.0, 30.0]
+    shoot(page, "prune-steps")
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_play_then_pause_stops_after_one_more_step(browser, live_server):
+    page = open_app(browser, live_server.start() + "/?epochs=1")
+    page.get_by_role("button", name="Play", exact=True).click()
+    pause = page.locator(".st-key-pause-job button")
+    pause.wait_for(timeout=JOB_TIMEOUT_MS)
+    shoot(page, "prune-playing")
+    pause.click()
+    wait_pruned(page, "10.0 %")
+    page.wait_for_timeout(1500)  # had it not paused, the next step would now be running
+    assert page.locator(".st-key-cancel-job").count() == 0
+    assert table_percents(page) == [10.0]
+    assert page.locator(".st-key-last-curve").count() == 1  # the job's curves stay after it ended
+
+
+def test_a_settings_link_fills_the_form_and_copies_without_secrets(browser, live_server):
+    page = open_app(browser, live_server.start() + "/?percent=80&epochs=2&scope=layer")
+    slider = page.locator(".st-key-percent [role=slider]")
+    assert float(slider.get_attribute("aria-valuenow")) == 80.0
+    assert page.locator(".st-key-epochs input").input_value() == "2"
+    assert "per layer (same % each)" in page.locator(".st-key-scope").inner_text()
+    page.get_by_role("button", name="Copy link to these settings").click()
+    code = page.locator('[data-testid="stPopoverBody"] code, [data-testid="stPopoverBody"] pre').first
+    code.wait_for(timeout=10_000)
+    query = parse_qs(urlsplit(code.inner_text().strip()).query)
+    assert query["percent"] == ["80"] and query["epochs"] == ["2"] and query["scope"] == ["layer"]
+    assert not {"me", "job"} & set(query)
+
+
+def test_drawing_a_digit_gives_a_prediction(browser, live_server):
+    page = browser.new_page(viewport=SCREEN)
+    page.goto(live_server.start() + "/activations")
+    page.get_by_text("Draw", exact=True).click()
+    canvas = page.locator(".st-key-digit-canvas-0 canvas").last
+    canvas.wait_for(timeout=30_000)
+    box = canvas.bounding_box()
+    x, y = box["x"], box["y"]
+    page.mouse.move(x + 60, y + 50)
+    page.mouse.down()
+    for k in range(20):  # a "7": the bar, then the stem
+        page.mouse.move(x + 60 + 6 * k, y + 50, steps=2)
+    for k in range(30):
+        page.mouse.move(x + 180 - 3 * k, y + 50 + 6 * k, steps=2)
+    page.mouse.up()
+    page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stMetric"]')]
+        .some(m => m.innerText.includes('After: prediction') && /\\n\\d\\n/.test(m.innerText + '\\n'))""",
+                           timeout=30_000)
+    prediction = metric(page, "After: prediction")
+    assert prediction.isdigit(), prediction
+    shoot(page, "activations-draw")

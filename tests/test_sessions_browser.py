@@ -1,0 +1,134 @@
+"""Student sessions in a real browser (issue 11): a real ``streamlit run`` server driven by Debian's Chromium.
+
+Reloading, switching pages and restarting the server never lose a student's steps; a classmate who opens the
+student's full URL in another browser (another context: other cookies) can neither cancel the student's job
+nor delete the student's runs; an out-of-range learning rate never starts a job with another value.
+Prune steps here retrain 0 epochs (prune only), so they take a second, not a minute.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+JOB_TIMEOUT_MS = 120_000
+
+
+def metric(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]', has_text=label)
+    return box.locator('[data-testid="stMetricValue"]').first.inner_text() if box.count() else ""
+
+
+def wait_metric(page, label: str, value: str, timeout_ms: int = JOB_TIMEOUT_MS) -> None:
+    deadline = time.time() + timeout_ms / 1000
+    while metric(page, label) != value:
+        assert time.time() < deadline, f"{label} is {metric(page, label)!r}, never {value!r}"
+        page.wait_for_timeout(200)
+
+
+def open_app(page, url: str) -> None:
+    page.goto(url)
+    page.get_by_role("button", name="Prune + retrain").wait_for(timeout=60_000)
+
+
+def set_number(page, label: str, value: str) -> None:
+    field = page.get_by_label(label)
+    field.fill(value)
+    field.press("Enter")
+    page.wait_for_timeout(800)  # the rerun the committed value starts
+
+
+def prune_once(page, epochs: str = "0") -> None:
+    """Prune the session's model to the slider's default (90 % from the baseline) with ``epochs`` retraining."""
+    set_number(page, "Retrain epochs", epochs)
+    page.get_by_role("button", name="Prune + retrain").click()
+
+
+def history_rows(page) -> int:
+    table = page.locator('[data-testid="stDataFrame"]')
+    table.first.wait_for(timeout=30_000)
+    return int(table.first.get_attribute("data-test-rows") or 0) if table.count() else 0
+
+
+def assert_line_kept(page, what: str) -> None:
+    wait_metric(page, "Weights pruned", "90.0 %", 30_000)
+    assert page.get_by_text("before: baseline").first.is_visible(), what
+    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
+    assert page.get_by_text("No pruning steps yet").count() == 0, what
+
+
+def test_reload_and_page_switch_keep_the_model_and_its_history(browser, live_server):
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    open_app(page, live_server.start())
+    assert metric(page, "Weights pruned") == "0.0 %"
+    prune_once(page)
+    wait_metric(page, "Weights pruned", "90.0 %")
+    assert_line_kept(page, "after the job")
+
+    page.reload()
+    open_app(page, page.url)
+    assert_line_kept(page, "after a reload")
+
+    page.get_by_role("link", name="Weights").click()
+    page.get_by_role("heading", level=1).first.wait_for(timeout=30_000)
+    wait_metric(page, "Weights pruned", "90.0 %", 30_000)
+    page.reload()
+    page.get_by_role("heading", level=1).first.wait_for(timeout=60_000)
+    wait_metric(page, "Weights pruned", "90.0 %", 30_000)
+    page.get_by_role("link", name="Prune & retrain").click()
+    assert_line_kept(page, "after switching pages and reloading")
+
+
+def test_a_restarted_server_restores_the_line(browser, live_server):
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    open_app(page, live_server.start())
+    prune_once(page)
+    wait_metric(page, "Weights pruned", "90.0 %")
+    live_server.kill()
+    live_server.start()
+    page.reload()
+    open_app(page, page.url)
+    assert_line_kept(page, "after a server restart")
+
+
+def test_a_shared_url_gives_no_control_over_the_job_or_the_runs(browser, live_server):
+    owner_ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    student = owner_ctx.new_page()
+    open_app(student, live_server.start())
+    set_number(student, "Retrain epochs", "3")  # long enough to still run when the classmate looks
+    student.get_by_role("button", name="Run the reference schedule (10 -> 99 %, one step each)").click()
+    student.get_by_role("button", name="Cancel").wait_for(timeout=30_000)
+
+    classmate = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    classmate.goto(student.url)  # the full URL, as projected or pasted into the class chat
+    classmate.get_by_role("button", name="Prune + retrain").wait_for(timeout=60_000)
+    classmate.wait_for_timeout(2000)
+    assert classmate.get_by_role("button", name="Cancel").count() == 0
+    assert student.get_by_role("button", name="Cancel").count() == 1  # still the student's, still running
+    assert metric(classmate, "Weights pruned") == "0.0 %"  # the classmate has a line of their own
+
+    student.get_by_role("button", name="Cancel").click()
+    student.get_by_role("button", name="Cancel").wait_for(state="detached", timeout=JOB_TIMEOUT_MS)
+    classmate.get_by_role("link", name="Runs").click()
+    delete = classmate.get_by_role("button", name="Delete run")
+    delete.wait_for(timeout=30_000)
+    assert delete.is_disabled()
+    student.get_by_role("link", name="Runs").click()
+    student.get_by_role("button", name="Delete run").wait_for(timeout=30_000)
+    assert student.get_by_role("button", name="Delete run").is_enabled()
+
+
+def test_an_out_of_range_learning_rate_never_starts_a_job(browser, live_server):
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    open_app(page, live_server.start())
+    for typed in ("5", "0", "1e-9"):
+        set_number(page, "Learning rate", typed)
+        button = page.get_by_role("button", name="Prune + retrain")
+        assert button.is_disabled(), typed
+        assert page.get_by_text("learning rate", exact=False).count() >= 2, typed  # the label and the reason
+        button.click(force=True)  # a click on the disabled button does nothing
+        page.wait_for_timeout(500)
+    runs = sorted(p.name for p in live_server.runs_dir.glob("2*") if p.is_dir())
+    assert runs == [], "a job was started although the learning rate was out of range"
