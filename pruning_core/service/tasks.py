@@ -13,7 +13,7 @@ delete) and ``address`` (the computer: a fair share of the queue).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .. import checkpoint, lab
@@ -28,6 +28,10 @@ from . import works
 
 # LeNet-300-100's weights and biases: the unit of a job's size ("LeNet-300-100 epochs").
 REFERENCE_PARAMETERS = 784 * 300 + 300 + 300 * 100 + 100 + 100 * 10 + 10
+
+
+class Paused(Exception):
+    """A finished step's ``should_pause`` said stop: the job ends there, done."""
 
 
 @dataclass(frozen=True)
@@ -50,9 +54,10 @@ def mlp_parameters(hidden: Sequence[int]) -> int:
 
 
 def prune(queue: JobQueue, line: Sequence[Checkpoint], percents: Sequence[float], scope: str, epochs: int,
-          lr: float, client: Client) -> Job:
+          lr: float, client: Client, should_pause: Callable[[], bool] | None = None) -> Job:
     """Queue a prune step (one percent) or a schedule (several) on the newest model of ``line``; the
-    outcome's ``steps`` is ``line`` plus every step finished so far."""
+    outcome's ``steps`` is ``line`` plus every step finished so far. ``should_pause`` is asked after each
+    finished step: True ends the job there (``service.player``'s Pause)."""
     line, percents = tuple(line), list(percents)
     start = line[-1]
     lab.check_schedule(start, percents, scope, epochs, lr)  # before queueing: bad input costs nothing
@@ -70,9 +75,14 @@ def prune(queue: JobQueue, line: Sequence[Checkpoint], percents: Sequence[float]
             job.keep(new)
             done.append(new)
             job.update(steps=tuple(done))
+            if should_pause is not None and should_pause():
+                raise Paused()  # remote.run stops the work on its way out
 
-        job.remote(works.schedule, checkpoint.to_bytes(start), start.origin, percents, scope, epochs, lr,
-                   on_keep=kept)
+        try:
+            job.remote(works.schedule, checkpoint.to_bytes(start), start.origin, percents, scope, epochs, lr,
+                       on_keep=kept)
+        except Paused:
+            pass
 
     settings = {"start": start.origin, "start_accuracy": start.accuracy, "percents": percents, "scope": scope,
                 "retrain_epochs": epochs, "lr": lr}
