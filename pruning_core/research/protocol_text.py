@@ -66,11 +66,15 @@ def pareto_rows(finals: list[dict]) -> list[dict]:
             for percent, pts in sorted(by_percent.items())]
 
 
+def run_time(seconds: float, epochs: int) -> str:
+    return f"{seconds / 60:.0f} min" + (f" ({seconds / epochs:.0f} s)" if epochs else "")
+
+
 def selection_section(candidates: list[dict], plan: dict | None, targets: dict[str, float]) -> str:
     at = sorted(set(targets.values()))
     rows = [[f"{c['lr']:g}", c["epochs"], f"{100 * c['dense_validation_accuracy']:.2f} %"]
             + [f"{100 * next(p['validation_accuracy'] for p in c['points'] if p['percent'] == t):.2f} %" for t in at]
-            + [f"{c.get('seconds', 0) / 60:.0f} min ({c.get('seconds', 0) / (c['epochs'] * len(c['points'])):.0f} s)"]
+            + [run_time(c.get("seconds", 0.0), c["epochs"] * len(c["points"]))]
             for c in sorted(candidates, key=lambda c: (c["lr"], c["epochs"]))]
     chosen = (f"Chosen by the rule (`protocol.choose`) and frozen as `protocol.PLAN` before any final run: retraining "
               f"lr {plan['retrain_lr']:g}, {plan['retrain_epochs']} epochs per step." if plan else
