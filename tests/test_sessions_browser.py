@@ -34,7 +34,7 @@ def open_app(page, url: str) -> None:
 
 
 def set_number(page, label: str, value: str) -> None:
-    field = page.get_by_label(label)
+    field = page.get_by_role("spinbutton", name=label)
     field.fill(value)
     field.press("Enter")
     page.wait_for_timeout(800)  # the rerun the committed value starts

@@ -24,6 +24,7 @@ SCOPE_LABELS = {"global": "global (one threshold)", "layer": "per layer (same % 
                 "std": "per layer (quality x std)"}
 LR_MIN, LR_MAX = 1e-4, 1.0     # the classroom's range (the engine accepts more)
 EPOCHS_MAX = 20
+DEFAULT_PERCENT = 90.0         # the slider's first value, while the model is less pruned than that
 CHART_HEIGHT = 330  # the main chart and the controls beside it fit a 1280x720 screen
 TABLE_COLUMNS = ["step", "percent", "scope", "threshold", "accuracy_after_prune", "accuracy_after_retrain",
                  "nonzero_fc1", "nonzero_fc2", "nonzero_fc3", "nonzero"]
@@ -146,7 +147,8 @@ def percent_slider(sparsity: float) -> float:
     """The percent slider starts at the model's current sparsity; its value is valid for the model in use (a
     value below the current sparsity, e.g. 90 % with paper-98 loaded, is raised visibly, never silently)."""
     low = min(99.8, math.floor(sparsity * 10) / 10)
-    valid = next((p for p in REFERENCE_PERCENTS if p > sparsity + 0.05), 99.9)
+    valid = DEFAULT_PERCENT if DEFAULT_PERCENT > sparsity + 0.05 else \
+        next((p for p in REFERENCE_PERCENTS if p > sparsity + 0.05), 99.9)
     seen, now = st.session_state.get("percent-model"), (ui_state.line().id, len(ui_state.steps()))
     old = st.session_state.get("percent")
     if old is None:
