@@ -63,3 +63,29 @@ def prune(at: AppTest, percent: float) -> JobSnapshot:
     snap = wait_for_job(at)
     at.run()
     return snap
+
+
+# Browser (Playwright) helpers. They read the page as it is at one instant and never auto-wait on an element
+# that a Streamlit rerun may remove: ``locator.first.inner_text()`` after a ``count()`` waits up to 30 s for an
+# element that vanished in between (a progress bar when its job ends), which is a Playwright TimeoutError.
+def texts_now(locator) -> list[str]:
+    """The inner texts of every element ``locator`` matches right now ([] if none); no waiting."""
+    return locator.all_inner_texts()
+
+
+def metric_value(page, label: str) -> str:
+    """The value of the first metric whose box contains ``label``, or "" if there is none right now."""
+    values = texts_now(page.locator('[data-testid="stMetric"]', has_text=label)
+                       .locator('[data-testid="stMetricValue"]'))
+    return values[0] if values else ""
+
+
+def wait_idle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until the app's script is not running (Streamlit marks it on the app's root element)."""
+    page.wait_for_function("() => document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState"
+                           " === 'notRunning'", timeout=timeout_ms)
+
+
+def wait_painted(page) -> None:
+    """Wait for the browser to lay out and paint what is on the page now (two animation frames)."""
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")

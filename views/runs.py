@@ -92,8 +92,9 @@ def compare(run: runs.Run, info: dict, others: list[dict]) -> None:
 
 st.title("Runs")
 st.caption(f"Every job is saved on the server as a run: settings, progress log and a checkpoint per completed "
-           f"step. Runs survive closing the tab and restarting the server; the newest {runs.KEEP_RUNS} are kept "
-           f"(at most {runs.MAX_TOTAL_BYTES // 2**30} GB), older ones are deleted automatically.")
+           f"step. Runs survive closing the tab and restarting the server; up to {runs.KEEP_RUNS} are kept (at "
+           f"most {runs.MAX_TOTAL_BYTES // 2**30} GB, {runs.KEEP_PER_OWNER} per student); beyond that the oldest "
+           "finished runs of whoever has the most are deleted first.")
 queue = ui_state.job_queue()  # first: on a fresh server this marks runs a dead server left running
 st.caption(f"Job queue: {queue.waiting()} waiting (at most {queue.limits.max_waiting}), one job per tab, "
            f"{queue.limits.per_client} per computer, first come first served.")
