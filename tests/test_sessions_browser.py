@@ -98,19 +98,19 @@ def test_a_shared_url_gives_no_control_over_the_job_or_the_runs(browser, live_se
     student = owner_ctx.new_page()
     open_app(student, live_server.start())
     set_number(student, "Retrain epochs", "3")  # long enough to still run when the classmate looks
-    student.get_by_role("button", name="Run the reference schedule (10 -> 99 %, one step each)").click()
-    student.get_by_role("button", name="Cancel").wait_for(timeout=30_000)
+    student.get_by_role("button", name="Play", exact=True).click()  # the reference schedule, step after step
+    student.get_by_role("button", name="Cancel", exact=True).wait_for(timeout=30_000)
 
     classmate = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     classmate.goto(student.url)  # the full URL, as projected or pasted into the class chat
     classmate.get_by_role("button", name="Prune + retrain").wait_for(timeout=60_000)
     classmate.wait_for_timeout(2000)
-    assert classmate.get_by_role("button", name="Cancel").count() == 0
-    assert student.get_by_role("button", name="Cancel").count() == 1  # still the student's, still running
+    assert classmate.get_by_role("button", name="Cancel", exact=True).count() == 0
+    assert student.get_by_role("button", name="Cancel", exact=True).count() == 1  # still the student's, still running
     assert metric(classmate, "Weights pruned") == "0.0 %"  # the classmate has a line of their own
 
-    student.get_by_role("button", name="Cancel").click()
-    student.get_by_role("button", name="Cancel").wait_for(state="detached", timeout=JOB_TIMEOUT_MS)
+    student.get_by_role("button", name="Cancel", exact=True).click()
+    student.get_by_role("button", name="Cancel", exact=True).wait_for(state="detached", timeout=JOB_TIMEOUT_MS)
     classmate.get_by_role("link", name="Runs").click()
     delete = classmate.get_by_role("button", name="Delete run")
     delete.wait_for(timeout=30_000)
