@@ -2,7 +2,7 @@
 
 Per server: MNIST and the shipped baselines (``st.cache_resource``: a client's ``clear_cache`` only makes them
 load again) and one ``JobQueue`` (``service.shared``: a process singleton no client message can reset; it
-runs ``runs.recover()`` once). Per student, on the server (``ui_session``: a per-browser secret in a cookie,
+runs ``upkeep.recover()`` once). Per student, on the server (``ui_session``: a per-browser secret in a cookie,
 never in a URL): the open *line*, the checkpoints from the model as loaded (``steps()[0]``, the "before" of
 every comparison) to the newest step (``steps()[-1]``), kept through reloads, page switches and restarts.
 

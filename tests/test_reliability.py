@@ -17,7 +17,7 @@ import time
 import pytest
 
 from pruning_core import checkpoint, lab
-from pruning_core.service import jobs, runs
+from pruning_core.service import jobs, runs, upkeep
 from pruning_core.errors import UserError
 from pruning_core.service.jobs import Job, JobQueue
 from pruning_core.service.records import JobSnapshot, JobSpec, JobStatus
@@ -135,7 +135,7 @@ def test_restart_marks_runs_of_a_dead_server_interrupted(baseline):
         (runs.paths.runs_dir() / ".new-live" / "status.json").write_text(json.dumps({"status": "queued",
                                                                                     "pid": alive.pid}))
 
-        assert runs.recover() == [orphan.id]
+        assert upkeep.recover() == [orphan.id]
         assert orphan.status()["status"] == JobStatus.INTERRUPTED and "completed steps are kept" in orphan.status()["reason"]
         assert other.status()["status"] == RUNNING
         assert [e["kind"] for e in orphan.metrics()] == ["step"]
@@ -193,7 +193,7 @@ def test_disk_limits_and_run_names(baseline, monkeypatch):
     for run in made[1:]:
         run.set_status(DONE)
     made[0].set_status(RUNNING)  # the oldest is still active: never deleted
-    assert runs.enforce_limits(keep=2) == [made[1].id, made[2].id]
+    assert upkeep.enforce_limits(keep=2) == [made[1].id, made[2].id]
     assert [r.id for r in runs.all_runs()] == [made[3].id, made[0].id]
     with pytest.raises(UserError, match="still queued or running"):
         runs.delete(made[0])

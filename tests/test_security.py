@@ -19,7 +19,7 @@ import streamlit as st
 import ui_state
 from pruning_core import checkpoint, paths
 from pruning_core.errors import UserError
-from pruning_core.service import jobs, pictures, runs, shared
+from pruning_core.service import jobs, pictures, runs, shared, upkeep
 from pruning_core.service.jobs import JobQueue, QueueLimits
 from pruning_core.service.records import JobSpec, JobStatus
 
@@ -97,7 +97,8 @@ def test_a_queued_job_of_a_closed_tab_is_dropped(gate):
         watched.touch()
         running.touch()
         time.sleep(0.05)
-    assert closed.status == JobStatus.CANCELLED and "tab that queued it was closed" in closed.run_record.status()["reason"]
+    assert closed.status == JobStatus.CANCELLED
+    assert "tab that queued it was closed" in closed.run_record.status()["reason"]
     assert watched.status == JobStatus.QUEUED
     gate.set()
     wait_until(lambda: watched.status.finished, "the watched job to run")
@@ -105,8 +106,8 @@ def test_a_queued_job_of_a_closed_tab_is_dropped(gate):
 
 
 def test_one_students_runs_evict_only_their_own(monkeypatch):
-    monkeypatch.setattr(runs, "KEEP_PER_OWNER", 5)
-    monkeypatch.setattr(runs, "KEEP_RUNS", 8)
+    monkeypatch.setattr(upkeep, "KEEP_PER_OWNER", 5)
+    monkeypatch.setattr(upkeep, "KEEP_RUNS", 8)
     classmates = [runs.create("prune", f"classmate {n}", {}, owner=f"classmate-{n}") for n in range(3)]
     greedy = []
     for n in range(26):
@@ -122,7 +123,7 @@ def test_one_students_runs_evict_only_their_own(monkeypatch):
 def test_the_byte_cap_holds_as_runs_grow(monkeypatch):
     baseline = checkpoint.load("baseline")
     step = len(checkpoint.to_bytes(baseline))
-    monkeypatch.setattr(runs, "MAX_TOTAL_BYTES", 6 * step)
+    monkeypatch.setattr(upkeep, "MAX_TOTAL_BYTES", 6 * step)
     classmate = runs.create("prune", "classmate", {}, owner="classmate")
     classmate.save_step(baseline)
     classmate.set_status(JobStatus.DONE)
@@ -133,12 +134,12 @@ def test_the_byte_cap_holds_as_runs_grow(monkeypatch):
     growing.set_status(JobStatus.RUNNING)
     for _ in range(3):
         growing.save_step(baseline)
-        assert runs.total_bytes() <= runs.MAX_TOTAL_BYTES
+        assert upkeep.total_bytes() <= upkeep.MAX_TOTAL_BYTES
     with pytest.raises(UserError, match="run storage is full"):
         for _ in range(10):
             growing.save_step(baseline)
-            assert runs.total_bytes() <= runs.MAX_TOTAL_BYTES
-    assert runs.total_bytes() <= runs.MAX_TOTAL_BYTES
+            assert upkeep.total_bytes() <= upkeep.MAX_TOTAL_BYTES
+    assert upkeep.total_bytes() <= upkeep.MAX_TOTAL_BYTES
     # The heaviest user pays: greedy's finished run went to make room, the classmate's stayed.
     assert classmate.path.is_dir() and not old.path.is_dir()
 
@@ -153,7 +154,7 @@ def test_recover_survives_a_read_only_runs_dir(monkeypatch):
 
     monkeypatch.setattr(runs.Run, "set_status", read_only)
     monkeypatch.setattr(runs.Run, "log", read_only)
-    assert runs.recover() == []  # nothing could be changed, and nothing raised
+    assert upkeep.recover() == []  # nothing could be changed, and nothing raised
     assert stale.status()["status"] == JobStatus.RUNNING
 
 

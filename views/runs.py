@@ -7,7 +7,7 @@ import streamlit as st
 
 import ui_state
 from pruning_core.plots import figures
-from pruning_core.service import runs
+from pruning_core.service import runs, upkeep
 from pruning_core.errors import UserError
 from pruning_core.service.records import ProgressEvent
 
@@ -50,8 +50,8 @@ def details(run: runs.Run, info: dict, mine: bool) -> None:
                        "run-sparsity")
     events = [event for line in metrics if (event := ProgressEvent.from_dict(line)) is not None]
     if events:
-        ui_state.chart(figures.training_curve([event.to_dict() for event in events]), "This run's training loss (top) and test accuracy after "
-                       "pruning and after each epoch (bottom).", "run-curve")
+        ui_state.chart(figures.training_curve([event.to_dict() for event in events]), "This run's training loss "
+                       "(top) and test accuracy after pruning and after each epoch (bottom).", "run-curve")
     saved = {e["index"]: e for e in metrics if e.get("kind") == "step" and e.get("index") in run.steps()}
     busy = ui_state.busy()
     pick, go_on, remove = st.columns([3, 2, 1], vertical_alignment="bottom")
@@ -92,9 +92,9 @@ def compare(run: runs.Run, info: dict, others: list[dict]) -> None:
 
 st.title("Runs")
 st.caption(f"Every job is saved on the server as a run: settings, progress log and a checkpoint per completed "
-           f"step. Runs survive closing the tab and restarting the server; up to {runs.KEEP_RUNS} are kept (at "
-           f"most {runs.MAX_TOTAL_BYTES // 2**30} GB, {runs.KEEP_PER_OWNER} per student); beyond that the oldest "
-           "finished runs of whoever has the most are deleted first.")
+           f"step. Runs survive closing the tab and restarting the server; up to {upkeep.KEEP_RUNS} are kept "
+           f"(at most {upkeep.MAX_TOTAL_BYTES // 2**30} GB, {upkeep.KEEP_PER_OWNER} per student); beyond that "
+           "the oldest finished runs of whoever has the most are deleted first.")
 queue = ui_state.job_queue()  # first: on a fresh server this marks runs a dead server left running
 st.caption(f"Job queue: {queue.waiting()} waiting (at most {queue.limits.max_waiting}), one job per tab, "
            f"{queue.limits.per_client} per computer, first come first served.")

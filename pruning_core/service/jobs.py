@@ -177,8 +177,9 @@ class JobQueue:
         threading.Thread(target=self._watch, name="prune-lab-watchdog", daemon=True).start()
 
     def submit(self, kind: str, spec: JobSpec, work: Callable[[Job], Any], owner: str = "",
-               settings: dict | None = None, client: str = "") -> Job:
-        """Queue ``work`` as a new run, or refuse it with a reason (see ``QueueLimits``)."""
+               settings: dict | None = None, client: str = "", run: str = "") -> Job:
+        """Queue ``work`` as a new run (or as the continuation of the finished run ``run``: a student's line of
+        work), or refuse it with a reason (see ``QueueLimits``)."""
         client = client or owner
         if spec.size > self.limits.max_size:
             raise UserError(f"this job is too large for the shared server: about {spec.size:.0f} LeNet-300-100 "
@@ -199,14 +200,14 @@ class JobQueue:
             # Kept with the run, so the estimate can be checked against the wait that followed (bench/load_test).
             settings = {**(settings or {}), "estimated_wait_s": self._wait_for(list(self._pending))}
         try:
-            run = runs.create(kind, spec.title, settings, owner)  # disk work outside the lock
+            record = runs.reopen(run) if run else runs.create(kind, spec.title, settings, owner)  # outside the lock
         except BaseException:
             with self._ready:
                 self._reserved -= 1
             raise
         with self._ready:  # the reserved place becomes the job's in one step: no gap another submit could use
             self._reserved -= 1
-            job = Job(f"job-{next(self._ids)}", kind, spec, work, owner, client, run)
+            job = Job(f"job-{next(self._ids)}", kind, spec, work, owner, client, record)
             job.executor = self.executor
             self._jobs[job.id] = job
             self._pending.append(job)

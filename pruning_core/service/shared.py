@@ -1,7 +1,7 @@
 """The dashboard server's one job queue: a process singleton that no client can reset.
 
 It is not an ``st.cache_resource``: Streamlit accepts a ``clear_cache`` message from any browser, and a new
-queue would re-run ``runs.recover()`` - marking this server's own live runs interrupted, orphaning running
+queue would re-run ``upkeep.recover()`` - marking this server's own live runs interrupted, orphaning running
 jobs (uncancellable, their results lost) and letting several jobs train at once. Here the queue is made
 once per process under a lock, and recovery runs exactly once, before it.
 """
@@ -10,12 +10,12 @@ from __future__ import annotations
 import threading
 
 from .. import cpus
-from . import executors, runs
+from . import executors, upkeep
 from .jobs import JobQueue, QueueLimits, default_workers
 
 _lock = threading.Lock()
 _queue: JobQueue | None = None
-recoveries = 0  # how many times this process ran ``runs.recover()`` (tests check: exactly once)
+recoveries = 0  # how many times this process ran ``upkeep.recover()`` (tests check: exactly once)
 
 
 def job_queue(limits: QueueLimits = QueueLimits()) -> JobQueue:
@@ -25,7 +25,7 @@ def job_queue(limits: QueueLimits = QueueLimits()) -> JobQueue:
     if _queue is None:
         with _lock:
             if _queue is None:
-                runs.recover()  # before this process queues anything: whatever is still "running" on disk is not
+                upkeep.recover()  # before this process queues anything: whatever is still "running" on disk is not
                 recoveries += 1
                 threads = cpus.server_threads()  # the server's CPUs are shared with page runs
                 # $PRUNE_LAB_EXECUTOR: local worker processes (default) or the Ray cluster's CPUs.

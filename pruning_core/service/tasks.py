@@ -36,10 +36,12 @@ class Paused(Exception):
 
 @dataclass(frozen=True)
 class Client:
-    """Who submits: the owner token of a session family and the computer's address ("" where unknown)."""
+    """Who submits: the owner token of a session family, the computer's address ("" where unknown) and the run
+    a prune continues ("" for a new one): the student's line of work, kept as one run."""
 
     owner: str
     address: str = ""
+    run: str = ""
 
 
 def size_in_epochs(parameters: int, epochs: int) -> float:
@@ -86,7 +88,7 @@ def prune(queue: JobQueue, line: Sequence[Checkpoint], percents: Sequence[float]
 
     settings = {"start": start.origin, "start_accuracy": start.accuracy, "percents": percents, "scope": scope,
                 "retrain_epochs": epochs, "lr": lr}
-    return queue.submit(kind, spec, work, client.owner, settings, client.address)
+    return queue.submit(kind, spec, work, client.owner, settings, client.address, client.run)
 
 
 def reference_schedule(queue: JobQueue, line: Sequence[Checkpoint], scope: str, epochs: int, lr: float,
