@@ -15,6 +15,7 @@ is dropped when its turn comes.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Callable
@@ -156,10 +157,12 @@ def launch(task: Callable[..., Job], *args: Any) -> Job:
     """Start ``task(queue, *args, client)`` (a ``service.tasks`` function) as this session's one job."""
     if busy():
         raise UserError("your previous job is still running; wait for it or cancel it first")
-    job = task(job_queue(), *args, client())
+    current = line()
+    run, run_from = ui_session.store().continuing(owner(), current.id)  # a prune goes on in the line's run
+    job = task(job_queue(), *args, dataclasses.replace(client(), run=run))
     st.session_state.job_id = job.id
     if job.kind in PRUNE_KINDS:  # its steps extend the open line as they land
-        ui_session.store().attach(owner(), line().id, job.run_record.id, 0)
+        ui_session.store().attach(owner(), current.id, job.run_record.id, run_from if job.run_record.id == run else 0)
     return job
 
 

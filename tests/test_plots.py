@@ -86,7 +86,7 @@ def test_diagram_thins_out_with_the_weights_kept_and_only_ever_loses_lines():
     assert lines(tenth, 0) <= lines(half, 0) <= lines(dense, 0)
     assert len(lines(dense, 2)) == network.SHOWN * 10  # the output layer shows all 10 digits
     texts = " ".join(a.text for a in half.layout.annotations)
-    assert "117,600 / 235,200" in texts and "50.0 % kept" in texts
+    assert "117,600<br>of 235,200" in texts and "50.0 % kept" in texts
 
 
 def test_a_layer_with_one_weight_left_keeps_a_visible_line():

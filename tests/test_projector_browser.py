@@ -72,7 +72,7 @@ def test_step_puts_one_step_and_the_chart_on_the_first_screen(browser, live_serv
 def test_play_then_pause_stops_after_one_more_step(browser, live_server):
     page = open_app(browser, live_server.start() + "/?epochs=1")
     page.get_by_role("button", name="Play", exact=True).click()
-    pause = page.locator(".st-key-pause-job button")
+    pause = page.locator(".st-key-pause-job button").first  # a rerun may briefly show a stale copy too
     pause.wait_for(timeout=JOB_TIMEOUT_MS)
     shoot(page, "prune-playing")
     pause.click()
@@ -85,8 +85,7 @@ def test_play_then_pause_stops_after_one_more_step(browser, live_server):
 
 def test_a_settings_link_fills_the_form_and_copies_without_secrets(browser, live_server):
     page = open_app(browser, live_server.start() + "/?percent=80&epochs=2&scope=layer")
-    slider = page.locator(".st-key-percent [role=slider]")
-    assert float(slider.get_attribute("aria-valuenow")) == 80.0
+    assert "80.00" in page.locator(".st-key-percent").inner_text()  # the slider's value label
     assert page.locator(".st-key-epochs input").input_value() == "2"
     assert "per layer (same % each)" in page.locator(".st-key-scope").inner_text()
     page.get_by_role("button", name="Copy link to these settings").click()

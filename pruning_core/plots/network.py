@@ -57,19 +57,19 @@ def _diagram_traces(widths: Sequence[int], counts: Mapping[str, Mapping[str, int
 
 def _labels(widths: Sequence[int], counts: Mapping[str, Mapping[str, int]]) -> list[dict]:
     """Annotations: the width under each layer, the surviving connections over each gap."""
-    names = ["input pixels"] + ["hidden"] * (len(widths) - 2) + ["digits"]
-    notes = [{"x": i, "y": -0.04, "text": f"<b>{w}</b> {name}", "yanchor": "top"}
+    names = ["pixels"] + ["hidden"] * (len(widths) - 2) + ["digits"]
+    notes = [{"x": i, "y": -0.04, "text": f"<b>{w}</b><br>{name}", "yanchor": "top"}
              for i, (w, name) in enumerate(zip(widths, names))]
     for index, (layer, count) in enumerate(counts.items()):
         share = 100 * count["nonzero"] / count["total"] if count["total"] else 0
         notes.append({"x": index + 0.5, "y": 1.02, "yanchor": "bottom", "font": {"size": 13},
-                      "text": f"<b>{layer}</b><br>{count['nonzero']:,} / {count['total']:,}<br>{share:.1f} % kept"})
+                      "text": f"<b>{layer}</b><br>{share:.1f} % kept<br>{count['nonzero']:,}<br>of {count['total']:,}"})
     return [{**note, "showarrow": False, "xref": "x", "yref": "y"} for note in notes]
 
 
 def _axes(fig: go.Figure, widths: Sequence[int], **where) -> None:
     fig.update_xaxes(visible=False, range=[-0.3, len(widths) - 0.7], **where)
-    fig.update_yaxes(visible=False, range=[-0.2, 1.25], **where)
+    fig.update_yaxes(visible=False, range=[-0.28, 1.42], **where)
 
 
 def diagram(widths: Sequence[int], counts: Mapping[str, Mapping[str, int]], title: str | None = None,
