@@ -221,20 +221,20 @@ with controls:
     schedule_text = st.text_input("Schedule for Step and Play (% of all weights)",
                                   ", ".join(f"{p:g}" for p in player.DEFAULT_SCHEDULE), key="schedule",
                                   help="The reference schedule by default: one prune + retrain step per percent.")
-    run, step, play, pause = st.columns([3, 2, 2, 2])
-    if run.button("Prune + retrain", type="primary", disabled=busy or bool(bad_prune), width="stretch"):
+    # Buttons as wide as their labels, side by side (wrapping if the column is narrow): none is cut short.
+    buttons = st.container(horizontal=True, gap="small")
+    if buttons.button("Prune + retrain", type="primary", disabled=busy or bool(bad_prune)):
         ui_state.attempt(lambda: ui_state.launch(tasks.prune, ui_state.steps(), [percent], scope, int(epochs), lr),
                          HINTS)
-    if step.button("Step", disabled=busy or bool(bad_recipe), width="stretch",
-                   help="Run exactly the next step of the schedule."):
+    if buttons.button("Step", disabled=busy or bool(bad_recipe), help="Run exactly the next step of the schedule."):
         ui_state.attempt(lambda: ui_state.launch(player.step, ui_state.steps(), player.parse_schedule(schedule_text),
                                                  scope, int(epochs), lr), HINTS)
-    if play.button("Play", disabled=busy or bool(bad_recipe), width="stretch",
-                   help="Run the rest of the schedule, step after step."):
+    if buttons.button("Play", disabled=busy or bool(bad_recipe),
+                      help="Run the rest of the schedule, step after step."):
         ui_state.attempt(lambda: ui_state.launch(player.play, ui_state.steps(), player.parse_schedule(schedule_text),
                                                  scope, int(epochs), lr), HINTS)
     if not busy:  # while a job plays, its panel has the working Pause button
-        pause.button("Pause", disabled=True, width="stretch", key="pause-idle", help="Pauses a running Play.")
+        buttons.button("Pause", disabled=True, key="pause-idle", help="Pauses a running Play.")
     if bad_prune:  # next to the buttons it turns off; the other controls stay as they are
         st.error(f"Prune + retrain{' / Step / Play' if bad_recipe else ''} is off: {bad_prune}.")
     elif abs(percent - sparsity) < 0.05:
