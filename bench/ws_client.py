@@ -14,11 +14,14 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+# The job every student runs, by the Prune page's own settings link (the page's defaults may change).
+JOB_LINK = "percent=90&epochs=1&scope=global"
 POLL_TIMEOUT = 30.0  # an auto-rerun the server dropped (its fragment is gone) is never answered
 
 
 class Client:
-    def __init__(self) -> None:
+    def __init__(self, query: str = "") -> None:
+        self.query = query  # the page URL's query, as a browser sends it with every run
         self.buttons: dict[str, str] = {}   # label -> widget id
         self.metrics: dict[str, str] = {}   # label -> shown value
         self.fragments: dict[str, float] = {}  # auto-rerun fragment id -> interval (s)
@@ -44,6 +47,7 @@ class Client:
         message = BackMsg()
         state = message.rerun_script
         state.page_script_hash = self.page_hash
+        state.query_string = self.query
         if press is not None:
             widget = state.widget_states.widgets.add()
             widget.id, widget.trigger_value = self.buttons[press], True
@@ -91,7 +95,7 @@ async def student(url: str, everyone_here: asyncio.Barrier, deadline: float, res
     """One light student: open the Prune page, press "Prune + retrain" (its defaults: 90 %, 1 retraining
     epoch) together with the others, then answer the page's polls until the model card shows 90 % pruned.
     Every request's time to ``script_finished`` is a sample, the polls included."""
-    client = Client()
+    client = Client(JOB_LINK)
     samples: list[tuple[str, float]] = result.setdefault("samples", [])
     try:
         await client.connect(url)

@@ -25,8 +25,8 @@ def configured() -> str:
 
 def create(name: str | None = None, slots: int = 1, threads: int = 1) -> Executor:
     """A new executor: ``local`` runs ``slots`` works at once in as many worker processes of this machine,
-    each on ``threads`` intra-op threads; ``ray`` one work per CPU of the cluster (``RAY_ADDRESS`` unset: a
-    local Ray instance on this machine's CPUs)."""
+    each on ``threads`` intra-op threads; ``ray`` one work per ``threads`` CPUs of the cluster, on as many
+    threads (``RAY_ADDRESS`` unset: a local Ray instance on this machine's CPUs)."""
     name = name or configured()
     if name == "local":
         return LocalExecutor(slots, threads)
@@ -35,5 +35,5 @@ def create(name: str | None = None, slots: int = 1, threads: int = 1) -> Executo
             from .ray_executor import RayExecutor
         except ImportError:
             raise UserError("executor 'ray' needs Ray: pip install -r requirements-cluster.txt") from None
-        return RayExecutor()
+        return RayExecutor(threads)
     raise UserError(f"unknown executor {name!r} (from ${paths.ENV_EXECUTOR} or --executor); use local or ray")

@@ -1,4 +1,4 @@
-"""The ``ray`` executor: each work is one Ray task (one CPU) on whichever machine of the cluster has a CPU free.
+"""The ``ray`` executor: each work is one Ray task (``threads`` CPUs) on whichever machine of the cluster has them free.
 
 * Connection: ``RAY_ADDRESS`` (Ray's own variable, e.g. ``ray://teacher-pc:10001`` or ``teacher-pc:6379``)
   joins an existing cluster and ships this package to it (``runtime_env`` ``py_modules``: lab PCs need the
@@ -23,7 +23,7 @@ from typing import Any
 import ray
 from ray import exceptions as ray_errors
 
-from ... import paths
+from ... import cpus, paths
 from ...checkpoint import Checkpoint
 from ...errors import UserError
 from ...train import Cancelled, Progress
@@ -84,13 +84,15 @@ class RayContext:
 
 
 @ray.remote(num_cpus=1, max_retries=0)
-def _execute(mailbox: Any, job: str, fn: Work, *args: Any) -> tuple[str, Any]:
-    """Run one work; an expected ending comes back as a tagged value, so its exception class survives."""
+def _execute(mailbox: Any, job: str, threads: int, fn: Work, *args: Any) -> tuple[str, Any]:
+    """Run one work on ``threads`` intra-op threads (the same count as a local run: the same bits); an
+    expected ending comes back as a tagged value, so its exception class survives."""
     ctx = RayContext(mailbox, job)
     try:
         if ctx.stopped:
             raise Cancelled()
-        outcome: tuple[str, Any] = ("ok", fn(ctx, *args))
+        with cpus.threads(threads):
+            outcome: tuple[str, Any] = ("ok", fn(ctx, *args))
     except Cancelled:
         outcome = ("cancelled", "")
     except UserError as err:
@@ -133,7 +135,8 @@ class RayHandle(Handle):
 class RayExecutor(Executor):
     name = "ray"
 
-    def __init__(self, num_cpus: int | None = None) -> None:
+    def __init__(self, threads: int = 1, num_cpus: int | None = None) -> None:
+        self.threads = max(1, threads)
         if not ray.is_initialized():
             address = os.environ.get("RAY_ADDRESS") or None
             options: dict[str, Any] = {"runtime_env": {"py_modules": [str(paths.PACKAGE_DIR)]}} if address else \
@@ -141,13 +144,14 @@ class RayExecutor(Executor):
             ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False,
                      **options)
         self.mailbox = Mailbox.remote()
-        self.slots = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        self.slots = max(1, int(ray.cluster_resources().get("CPU", 1)) // self.threads)
         self._ids = itertools.count(1)
         self._prefix = f"{os.getpid()}-{time.monotonic_ns()}"
 
     def submit(self, fn: Work, *args: Any) -> Handle:
         job = f"{self._prefix}-{next(self._ids)}"
-        return RayHandle(_execute.remote(self.mailbox, job, fn, *args), self.mailbox, job)
+        ref = _execute.options(num_cpus=self.threads).remote(self.mailbox, job, self.threads, fn, *args)
+        return RayHandle(ref, self.mailbox, job)
 
     def share(self, value: Any) -> Any:
         return ray.put(value)
