@@ -10,8 +10,9 @@ import os
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pruning_core import paths
+from pruning_core import checkpoint, paths
 from pruning_core.plots import browser as chromium
+from pruning_core.service.jobs import JobQueue
 from pruning_core.service.live_server import Server
 
 
@@ -28,6 +29,18 @@ def app(tmp_path, monkeypatch) -> AppTest:
     at = AppTest.from_file(str(paths.APP_DIR / "app.py"), default_timeout=60).run()
     assert not at.exception
     return at
+
+
+@pytest.fixture
+def queue() -> JobQueue:
+    """A fresh one-worker job queue whose work runs in its own thread (no executor)."""
+    return JobQueue(workers=1)
+
+
+@pytest.fixture(scope="module")
+def baseline() -> checkpoint.Checkpoint:
+    """The shipped baseline (loaded once per test module; never modify it)."""
+    return checkpoint.load("baseline")
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import ui_state
+from pruning_core.service.jobs import Job
 from pruning_core.service.records import JobSnapshot
 
 from pruning_core.data import Mnist, Split, load_mnist
@@ -34,6 +35,20 @@ def random_model(hidden: tuple[int, int] = (300, 100), seed: int = 0) -> LeNet30
 def weights_of(model: LeNet300100) -> dict[str, torch.Tensor]:
     params = dict(model.named_parameters())
     return {name: params[name] for name in Masks.dense(model)}
+
+
+def wait_until(condition, what: str, deadline_s: float = 120) -> None:
+    """Poll ``condition`` until it holds; the deadline only guards against hanging (nothing asserts speed)."""
+    deadline = time.time() + deadline_s
+    while not condition():
+        assert time.time() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def wait_finished(job: Job) -> JobSnapshot:
+    """Wait until a queue's ``job`` has finished; its final snapshot."""
+    wait_until(lambda: job.status.finished, f"{job.id} to finish")
+    return job.snapshot()
 
 
 def wait_for_job(at: AppTest, timeout: float = 90) -> JobSnapshot:

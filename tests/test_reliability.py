@@ -16,39 +16,15 @@ import time
 
 import pytest
 
-from pruning_core import checkpoint, lab
+from pruning_core import lab
 from pruning_core.service import jobs, runs, upkeep
 from pruning_core.errors import UserError
-from pruning_core.service.jobs import Job, JobQueue
-from pruning_core.service.records import JobSnapshot, JobSpec, JobStatus
+from pruning_core.service.records import JobSpec, JobStatus
 from pruning_core.settings import PruneSettings
+from tests.helpers import wait_finished, wait_until
 
-DEADLINE_S = 120
-
-
-def wait_until(condition, what: str) -> None:
-    deadline = time.time() + DEADLINE_S
-    while not condition():
-        assert time.time() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
+DEADLINE_S = 120  # how long a job that was told to stop may take to stop (a guard against hanging)
 CANCELLED, DONE, FAILED, RUNNING = JobStatus.CANCELLED, JobStatus.DONE, JobStatus.FAILED, JobStatus.RUNNING
-
-
-def wait_finished(job: Job) -> JobSnapshot:
-    wait_until(lambda: job.status.finished, f"{job.id} to finish")
-    return job.snapshot()
-
-
-@pytest.fixture
-def queue() -> JobQueue:
-    return JobQueue(workers=1)
-
-
-@pytest.fixture(scope="module")
-def baseline() -> checkpoint.Checkpoint:
-    return checkpoint.load("baseline")
 
 
 def test_a_failing_job_fails_alone_and_the_next_one_runs(queue, baseline):

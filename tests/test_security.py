@@ -19,18 +19,12 @@ import streamlit as st
 import ui_state
 from pruning_core import checkpoint, paths
 from pruning_core.errors import UserError
-from pruning_core.service import jobs, pictures, runs, shared, upkeep
+from pruning_core.service import pictures, runs, shared, upkeep
 from pruning_core.service.jobs import JobQueue, QueueLimits
 from pruning_core.service.records import JobSpec, JobStatus
+from tests.helpers import wait_until
 
-DEADLINE_S = 60
-
-
-def wait_until(condition, what: str) -> None:
-    deadline = time.time() + DEADLINE_S
-    while not condition():
-        assert time.time() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
+DEADLINE_S = 60  # how long a gate job waits at most (a guard against hanging)
 
 
 @pytest.fixture

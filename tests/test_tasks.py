@@ -6,43 +6,21 @@ generous deadline that only guards against hanging.
 """
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from pruning_core import checkpoint
 from pruning_core.errors import UserError
 from pruning_core.prune import Unreachable
 from pruning_core.research import experiments
 from pruning_core.service import tasks
-from pruning_core.service.jobs import Job, JobQueue
-from pruning_core.service.records import JobSnapshot, JobStatus, ProgressEvent
+from pruning_core.service.records import JobStatus, ProgressEvent
 from pruning_core.settings import preset
+from tests.helpers import wait_finished
 
-DEADLINE_S = 120
 ME = tasks.Client("owner-token-0001")
 
 
-def finished(job: Job) -> JobSnapshot:
-    deadline = time.time() + DEADLINE_S
-    while job.status.active:
-        assert time.time() < deadline, "job did not finish"
-        time.sleep(0.02)
-    return job.snapshot()
-
-
-@pytest.fixture
-def queue() -> JobQueue:
-    return JobQueue(workers=1)
-
-
-@pytest.fixture(scope="module")
-def baseline() -> checkpoint.Checkpoint:
-    return checkpoint.load("baseline")
-
-
 def test_prune_step_leaves_the_line_and_a_run(queue, baseline):
-    snap = finished(tasks.prune(queue, [baseline], [50.0], "global", 0, 0.01, ME))
+    snap = wait_finished(tasks.prune(queue, [baseline], [50.0], "global", 0, 0.01, ME))
     assert snap.status == JobStatus.DONE and snap.kind == "prune"
     assert snap.spec.title == "Prune to 50 % (global), retrain 0 epoch(s)" and snap.spec.before == baseline.accuracy
     assert [len(s.history) for s in snap.outcome.steps] == [0, 1]
@@ -55,8 +33,8 @@ def test_prune_step_leaves_the_line_and_a_run(queue, baseline):
 
 
 def test_reference_schedule_continues_above_the_current_sparsity(queue, baseline):
-    first = finished(tasks.prune(queue, [baseline], [95.0], "global", 0, 0.01, ME)).outcome.steps
-    snap = finished(tasks.reference_schedule(queue, first, "global", 0, 0.01, ME))
+    first = wait_finished(tasks.prune(queue, [baseline], [95.0], "global", 0, 0.01, ME)).outcome.steps
+    snap = wait_finished(tasks.reference_schedule(queue, first, "global", 0, 0.01, ME))
     assert snap.kind == "schedule" and snap.spec.percents == (98.0, 99.0) and snap.spec.units == 2
     assert [s.history[-1].percent for s in snap.outcome.steps[2:]] == [98.0, 99.0]
     with pytest.raises(Unreachable, match="beyond the schedule's last step"):
@@ -79,11 +57,11 @@ def test_job_size_counts_epochs_times_width():
 
 
 def test_training_and_a_quick_experiment(queue):
-    trained = finished(tasks.train(queue, preset("seed", epochs=0), tasks.hidden_sizes("30, 10"), ME))
+    trained = wait_finished(tasks.train(queue, preset("seed", epochs=0), tasks.hidden_sizes("30, 10"), ME))
     assert trained.status == JobStatus.DONE and trained.outcome.steps[0].model.settings.hidden == (30, 10)
     assert trained.outcome.steps[0].origin == "trained (seed)"
     plan = experiments.ExperimentPlan(True, experiments.ExperimentSettings((50.0,), 0, 0, (1,)),
                                       experiments.QUICK.width_300_vs_600)
-    snap = finished(tasks.quick_experiment(queue, "global_vs_layer", "Global vs layer", ME, plan))
+    snap = wait_finished(tasks.quick_experiment(queue, "global_vs_layer", "Global vs layer", ME, plan))
     assert snap.status == JobStatus.DONE and snap.spec.expected == len(snap.outcome.points) == 2
     assert snap.outcome.results["settings"]["percents"] == [50.0] and snap.fraction == 1.0
