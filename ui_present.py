@@ -21,7 +21,7 @@ h1 {{ font-size: 1.7rem !important; padding: 0 0 0.3rem 0 !important; }}
 h2, h3 {{ font-size: 1.25rem !important; padding: 0.4rem 0 0.1rem 0 !important; }}
 [data-testid="stMainBlockContainer"] {{ padding: 2.6rem 1.2rem 1rem 1.2rem !important; max-width: 100% !important; }}
 [data-testid="stVerticalBlock"] {{ gap: 0.45rem !important; }}
-[data-testid="stMetricValue"] {{ font-size: 1.6rem !important; }}
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] div {{ font-size: 1.6rem !important; }}
 .stButton button, .stDownloadButton button {{ min-height: 2rem; padding: 0.15rem 0.7rem; }}
 </style>
 """

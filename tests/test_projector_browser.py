@@ -117,3 +117,27 @@ def test_drawing_a_digit_gives_a_prediction(browser, live_server):
     prediction = metric(page, "After: prediction")
     assert prediction.isdigit(), prediction
     shoot(page, "activations-draw")
+
+
+def test_presenter_mode_on_a_projector(browser, live_server):
+    """?present=1: body text of at least 20 px, and after a Step each page's main figure on the first screen."""
+    page = open_app(browser, live_server.start() + "/?present=1&epochs=0")
+    size = page.evaluate("""() => parseFloat(getComputedStyle(
+        document.querySelector('[data-testid="stMarkdownContainer"] p')).fontSize)""")
+    assert size >= 20, size
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_pruned(page, "10.0 %")
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_pruned(page, "20.0 %")
+    assert table_percents(page) == [10.0, 20.0]
+    shoot(page, "presenter-prune")
+    for link, title, main in (("Weights", "Weights", "fc1-pair"), ("Histograms", "Weight histograms", "hist-all"),
+                              ("Activations", "Activations", "strips")):
+        page.get_by_role("link", name=link).click()
+        page.get_by_role("heading", name=title).wait_for(timeout=60_000)
+        chart = page.locator(f".st-key-{main} .main-svg").first
+        chart.wait_for(timeout=60_000)
+        box = page.locator(f".st-key-{main}").bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= SCREEN["height"], (link, box)
+        shoot(page, f"presenter-{link.lower()}")
+    assert page.locator('[data-testid="stException"]').count() == 0

@@ -26,6 +26,7 @@ LR_MIN, LR_MAX = 1e-4, 1.0     # the classroom's range (the engine accepts more)
 EPOCHS_MAX = 20
 DEFAULT_PERCENT = 90.0         # the slider's first value, while the model is less pruned than that
 CHART_HEIGHT = 330  # the main chart and the controls beside it fit a 1280x720 screen
+LIVE_CHART_HEIGHT = 290  # during a job the progress and metrics sit above it
 TABLE_COLUMNS = ["step", "percent", "scope", "threshold", "accuracy_after_prune", "accuracy_after_retrain",
                  "nonzero_fc1", "nonzero_fc2", "nonzero_fc3", "nonzero"]
 INTRO = ("**Magnitude pruning** (Han et al., 2015) removes the connections whose weights are closest to zero - "
@@ -41,12 +42,12 @@ def pct(value: float | None) -> str:
     return "..." if value is None else f"{100 * value:.2f} %"
 
 
-def line_chart(line, key: str) -> None:
+def line_chart(line, key: str, height: int = CHART_HEIGHT) -> None:
     """The main chart: accuracy after each prune and after its retraining, from the line's start."""
     start = line[0]
     rows = lab.step_table(line[-1].history[len(start.history):])
     ui_state.chart(figures.accuracy_vs_sparsity(rows, start.accuracy, (ui_state.card(start)["sparsity"],
-                                                                       start.accuracy), CHART_HEIGHT),
+                                                                       start.accuracy), height),
                    "Look at the gap between the lines: the dashed line drops right after each prune, the solid "
                    "one shows what retraining wins back - until very high sparsity.", key)
 
@@ -64,15 +65,18 @@ def diagram(ckpt, key: str, when: str = "") -> None:
 def live(snap: JobSnapshot, job: Job) -> None:
     """While a prune job runs: progress with Pause / Cancel, the step's accuracies, the line's chart growing
     step by step, and the training curve (kept for after the job: the last job's curves stay visible)."""
+    # Pause beside the progress bar and Cancel: the chart below must still fit the first screen.
+    pause_col, progress_col = st.columns([1, 5], vertical_alignment="center")
     if player.playable(job):
         paused = player.pausing(job)
-        if st.button("Pause", key="pause-job", disabled=paused,
-                     help="Finish the step in progress (it is kept), then stop."):
+        if pause_col.button("Pause", key="pause-job", disabled=paused,
+                            help="Finish the step in progress (it is kept), then stop."):
             player.pause(job)
             paused = True
         if paused:
-            st.caption("Pausing after the step in progress ...")
-    ui_state.progress_and_cancel(snap, job)
+            pause_col.caption("Pausing after this step")
+    with progress_col:
+        ui_state.progress_and_cancel(snap, job)
     events, finished = snap.events, snap.outcome.steps
     last_pruned = max((i for i, e in enumerate(events) if e.kind == "pruned"), default=None)
     current = events[last_pruned:] if last_pruned is not None else ()
@@ -81,7 +85,7 @@ def live(snap: JobSnapshot, job: Job) -> None:
     after_prune = current[0].accuracy if current else None
     show_metrics(before, after_prune, epochs[-1].accuracy if epochs else None,
                  f" (epoch {epochs[-1].epoch}/{epochs[-1].epochs})" if epochs else "")
-    line_chart(finished or ui_state.steps(), "live-sparsity")
+    line_chart(finished or ui_state.steps(), "live-sparsity", LIVE_CHART_HEIGHT)
     if events:
         st.session_state["last-job"] = (snap.spec.title, ui_state.event_dicts(snap))
 
