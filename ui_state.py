@@ -179,8 +179,9 @@ def attempt(action: Callable[[], Any], hints: dict[type[UserError], str] | None 
 
 
 def collect(job: Job) -> None:
-    """Adopt a finished job's outcome once and leave a notice for the next run of the page."""
-    snap = job.snapshot()
+    """Adopt a finished job's outcome once and leave a notice for the next run of the page; its final
+    snapshot stays in ``collected`` (a fast job may end within the run that started it)."""
+    snap = st.session_state.collected = job.snapshot()
     if snap.kind == "train" and snap.outcome.steps:  # prune steps joined the line as they landed
         trained = snap.outcome.steps[-1]
         set_model(trained, f"{trained.origin} {'-'.join(map(str, trained.model.settings.hidden))}")

@@ -21,8 +21,9 @@ def test_a_killed_server_leaves_an_interrupted_run_with_loadable_steps(browser, 
     monkeypatch.setenv(paths.ENV_RUNS, str(live_server.runs_dir))  # this test reads the server's runs
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
     page.goto(live_server.start())
-    page.get_by_role("button", name="Run the reference schedule").wait_for(timeout=60_000)
-    page.get_by_role("button", name="Run the reference schedule").click()
+    # Play: the reference schedule (10 -> 99 %), one step after another, as one job.
+    page.get_by_role("button", name="Play", exact=True).wait_for(timeout=60_000)
+    page.get_by_role("button", name="Play", exact=True).click()
     deadline = time.time() + DEADLINE_S
     while not (runs.all_runs() and runs.all_runs()[0].steps()):
         assert time.time() < deadline, "the first step never completed"

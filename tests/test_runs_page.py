@@ -31,7 +31,7 @@ def test_a_finished_job_is_listed_and_continued_from(app):
     open_runs(app)
     table = app.dataframe[0].value
     assert list(table["status"]) == ["done"] and list(table["yours"]) == [True] and list(table["steps"]) == [1]
-    assert any(m.value.startswith("**:green[done]**: Prune to 60 % (global)") for m in app.markdown)
+    assert any(m.value.startswith("**:green[done]**: baseline -> 60 %") for m in app.markdown)  # the line's name
     assert len(charts(app)) == 2  # accuracy vs sparsity, training curve
     assert "step 1: pruned to 60 %" in app.selectbox(key="run-step").format_func(1)
     app.button(key="run-continue").click().run()
@@ -41,8 +41,18 @@ def test_a_finished_job_is_listed_and_continued_from(app):
     assert "its step 1" in start and not start.startswith("run ")  # a friendly name, no run id
 
 
+def test_a_line_of_work_is_one_run_with_a_curve(app):
+    prune(app, 50.0)
+    prune(app, 70.0)  # the next step of the same line goes on in the same run
+    open_runs(app)
+    table = app.dataframe[0].value
+    assert list(table["steps"]) == [2] and list(table["run"]) == ["baseline -> 50 % -> 70 %"]
+    assert list(table["status"]) == ["done"]
+
+
 def test_compare_two_runs_and_delete_only_your_own(app):
     prune(app, 50.0)
+    app.button(key="reset-line").click().run()  # back to the start: the next step opens a new run
     prune(app, 70.0)
     stranger = runs.create("prune", "a classmate's run", {}, owner="someone-else1234")
     stranger.set_status(JobStatus.DONE)
