@@ -173,6 +173,7 @@ class JobQueue:
         self._ids = itertools.count(1)
         self._ready = threading.Condition()
         self._current: dict[int, Job | None] = {}
+        self._speeds: deque[tuple[float, float]] = deque(maxlen=SPEED_SAMPLES)  # (size, seconds) of done jobs
         self._workers = [self._start_worker(index) for index in range(max(1, workers))]
         threading.Thread(target=self._watch, name="prune-lab-watchdog", daemon=True).start()
 
@@ -267,11 +268,9 @@ class JobQueue:
     def _wait_for(self, queued: list[Job]) -> float | None:  # under self._ready
         now = time.time()
         running = [j for j in self._current.values() if j is not None]
-        finished = sorted((j for j in self._jobs.values() if j.status == JobStatus.DONE and j.started),
-                          key=lambda j: j.finished or 0.0)[-SPEED_SAMPLES:]
         fractions = {j.id: j.snapshot().fraction for j in running}
         per_epoch = estimate.seconds_per_epoch(
-            [(j.spec.size, (j.finished or now) - j.started) for j in finished]
+            list(self._speeds)
             + [(j.spec.size * fractions[j.id], now - j.started) for j in running if j.started])
         if per_epoch is None:
             return None
@@ -309,6 +308,8 @@ class JobQueue:
                 job.run(self.threads)
             with self._ready:
                 self._current[index] = None
+                if job.status == JobStatus.DONE and job.started and job.finished:  # a collected job is forgotten:
+                    self._speeds.append((job.spec.size, job.finished - job.started))  # its speed is kept here
 
     def _watch(self) -> None:
         """Notice a worker thread that died mid-job: fail its job with a reason, start a replacement worker;
