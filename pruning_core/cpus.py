@@ -26,13 +26,14 @@ _scope = threading.local()  # the count of the innermost ``threads`` block of ea
 
 
 def server_threads() -> int:
-    """Threads for each job of the dashboard server: one CPU fewer than it has.
+    """Threads for each job of the dashboard server: one CPU fewer than it has (at least one).
 
-    Why (bench/epoch.py, "server threads" table): the server shares its CPUs with web traffic and students'
-    page runs. With every CPU in use, OpenMP threads that find one CPU busy wait for each other at every
-    matmul: on 2 CPUs with one CPU kept busy, an epoch at 2 threads was several times slower than at 1, while
-    on a quiet machine 2 threads gain only ~1.5x. One CPU left free keeps training at full speed when it
-    matters - a classroom server is rarely quiet."""
+    Why: the server shares its CPUs with web traffic and students' page runs, and OpenMP threads that find a
+    CPU busy wait for each other at every matmul. Measured on this project's 2-CPU machine, fast path, one
+    process, interleaved (docs/benchmarks.md, issue 13): under other users' load an epoch took 0.96 s at 1
+    thread and 20.1 s at 2 (the sgemm floor alone 0.68 s vs 4.8 s), while a quiet machine gains at most
+    ~1.6x from the second thread. ``bench/epoch.py`` re-measures it with another process spinning on one CPU
+    ("server threads" line). A classroom server is rarely quiet, so the collapse decides."""
     return max(1, AVAILABLE - 1)
 
 
