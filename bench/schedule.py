@@ -24,10 +24,9 @@ from unittest import mock
 
 import torch
 
-from bench.epoch import floor_case
+from bench.epoch import evaluate_case, floor_case
 from bench.timing import Case, goal_line, goals_table, interleaved, medians, seconds_table
 from pruning_core import checkpoint, cpus, lab, paths, prune, train as engine
-from pruning_core.data import load_mnist
 from pruning_core.masks import Masks
 from pruning_core.service import runs
 from pruning_core.settings import REFERENCE_PERCENTS, PruneSettings, preset
@@ -71,7 +70,6 @@ def dashboard_schedule(parts: dict[str, float]) -> None:
 def main(repeats: int, full: bool = False) -> None:
     """Print the schedule's parts, its floor and the goal; with ``full``, also the reference's full schedule."""
     threads = cpus.server_threads()
-    data = load_mnist("cpu")
     baseline = checkpoint.load("baseline")
     weights = {n: p.detach() for n, p in baseline.model.named_parameters() if n in baseline.masks}
     floor_epoch = floor_case(threads)
@@ -84,16 +82,13 @@ def main(repeats: int, full: bool = False) -> None:
             dashboard_schedule(parts)
         return parts[TOTAL] - before
 
-    def evaluation() -> None:
-        engine.evaluate(baseline.model, data.test, threads=threads)
-
     def pruning() -> None:
         with cpus.threads(threads):
             prune.compute_masks(weights, Masks.dense(baseline.model), PruneSettings(90.0))
 
     cases: dict[str, Case] = {"dashboard reference schedule (12 steps x 1 retrain epoch)": schedule_case,
                               f"sgemm floor epoch, {threads} thread(s)": lambda: floor_epoch(),
-                              "evaluate 10k test images": evaluation, "prune 90 % (compute_masks)": pruning}
+                              "evaluate 10k test images": evaluate_case(threads), "prune 90 % (compute_masks)": pruning}
     for name, case in cases.items():
         if name != next(iter(cases)):
             case()  # warm-up (the schedule's first run is its own warm-up: parts are averaged over all runs)

@@ -18,25 +18,38 @@ def model_checkpoint(hidden: tuple[int, int], lr: float = 0.01) -> Checkpoint:
                       accuracy=0.5, origin="test")
 
 
-def test_the_learning_rate_default_is_never_below_the_widget_minimum(app):
+def test_the_learning_rate_default_is_never_below_the_pages_minimum(app):
     app.session_state["steps"] = [model_checkpoint((30, 20), lr=0.0005)]  # lr/10 = 5e-5 < the minimum 1e-4
     app.run()
-    assert not app.exception
-    assert app.number_input(key="lr").value >= app.number_input(key="lr").min
+    assert not app.exception and not app.error
+    assert app.number_input(key="lr").value >= 1e-4 and not app.button[0].disabled
 
 
-def test_advice_to_prune_less_only_follows_the_sparsity_error(app, monkeypatch):
+def test_typed_values_are_checked_as_typed_and_the_reason_stands_next_to_the_buttons(app, monkeypatch):
+    for key, typed, reason in [("lr", 5.0, "the learning rate must be from 0.0001 to 1, not 5"),
+                               ("lr", 1e-9, "not 1e-09"), ("epochs", 999, "from 0 to 20, not 999")]:
+        app.number_input(key=key).set_value(typed).run()
+        assert app.number_input(key=key).value == typed  # never replaced by the last valid value
+        assert reason in app.error[0].value
+        assert all(b.disabled for b in app.button if b.label in ("Prune + retrain", "Step", "Play"))
+        app.number_input(key=key).set_value(1e-3 if key == "lr" else 1).run()
+    assert not app.error and not app.button[0].disabled
+
     def disk_full(*args, **kwargs):
         raise UserError("cannot write the run record: No space left on device")
-
     monkeypatch.setattr(lab, "check_schedule", disk_full)
-    app.button[0].click().run()
-    assert app.error[0].value == "cannot write the run record: No space left on device"
-    monkeypatch.undo()
-    app.session_state["steps"] = [lab.prune_step(app.session_state["steps"][0], PruneSettings(80), 0)]
-    app.slider(key="percent").set_value(50.0)
-    app.button[0].click().run()
-    assert "already 80.00% pruned" in app.error[0].value and "To prune less, go back" in app.error[0].value
+    app.run()
+    assert app.error[0].value == "Prune + retrain is off: cannot write the run record: No space left on device."
+    assert not [b for b in app.button if b.label in ("Step", "Play") and b.disabled]  # the other controls stay
+
+
+def test_the_percent_slider_starts_at_the_current_sparsity_with_a_valid_value(app):
+    app.session_state["steps"] = [lab.prune_step(app.session_state["steps"][0], PruneSettings(92), 0)]
+    app.run()
+    slider = app.slider(key="percent")
+    assert slider.min == 92.0 and slider.value == 95.0 and "now 92.0 % pruned" in slider.label
+    assert "went from 90 % to 95 %" in app.caption[1].value  # raised visibly, not silently
+    assert not app.error and not app.button[0].disabled
 
 
 def test_weights_page_survives_switching_to_a_narrower_model(app):
