@@ -159,3 +159,26 @@ def test_least_recently_used_sessions_go_when_there_are_too_many_owners(tmp_path
     assert s.load(owner(0)).lines != ()
     s.start_line(owner(2), builtin_start())  # a third student arrives: the stalest session goes
     assert s.load(owner(0)).lines == () and s.load(owner(1)).lines and s.load(owner(2)).lines
+
+
+def test_the_next_job_of_a_line_goes_on_in_its_run_unless_the_line_went_back(tmp_path, models):
+    s = store(tmp_path)
+    line = s.start_line(owner(), builtin_start())
+    assert s.continuing(owner(), line.id) == ("", 0)  # no step yet: a new run
+    run = runs.create("prune", "t", {}, owner())
+    s.attach(owner(), line.id, run.id, 0)
+    run.save_step(models[1])
+    s.sync(owner(), line.id)
+    assert s.continuing(owner(), line.id) == ("", 0)  # its job is still running
+    run.set_status(runs.JobStatus.DONE)
+    assert s.continuing(owner(), line.id) == (run.id, 1)
+    again = runs.reopen(run.id)  # the next prune of this line
+    s.attach(owner(), line.id, again.id, 1)
+    again.save_step(models[2])
+    s.sync(owner(), line.id)
+    assert runs.get(run.id).config()["title"] == "baseline -> 50 % -> 70 %" and run.steps() == [1, 2]
+    with pytest.raises(UserError):
+        runs.reopen(run.id)  # queued again: not twice
+    run.set_status(runs.JobStatus.DONE)
+    s.go_back(owner(), line.id, 1)
+    assert s.continuing(owner(), line.id) == ("", 0)  # the run holds a step the line no longer has

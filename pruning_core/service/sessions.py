@@ -116,6 +116,21 @@ class SessionStore:
         """Steps ``run_from + 1, ...`` of run ``run_id`` belong to this line (a job was queued for it)."""
         return self._change(owner, line_id, lambda line: replace(line, run=run_id, run_from=run_from))
 
+    def continuing(self, owner: str, line_id: str) -> tuple[str, int]:
+        """``(run, its last step in the line)`` when the line's next job can go on in the line's run (finished,
+        and nothing after the line's newest step), else ``("", 0)``: a new run."""
+        line = self.load(owner).line(line_id)
+        if line is None or not line.run or not line.steps:
+            return "", 0
+        try:
+            run = runs.get(line.run)
+        except UserError:
+            return "", 0
+        done = run.steps()
+        if run.status()["status"].active or not done or done[-1] != line.run_from:
+            return "", 0
+        return run.id, line.run_from
+
     def sync(self, owner: str, line_id: str) -> list[Checkpoint]:
         """Adopt the steps its run has finished since the last look (each one as it lands, also after a server
         restart); returns the new models, in order."""
@@ -143,6 +158,7 @@ class SessionStore:
                 model.origin = line.step_name(len(line.steps))
                 adopted.append(model)
             self._save(self._fit(session.with_line(line), owner))
+            run.retitle(line.title)  # the run is this line of work: Runs shows it by the line's name
             return adopted
 
     def go_back(self, owner: str, line_id: str, keep: int) -> Line:
