@@ -93,13 +93,18 @@ def test_a_restarted_server_restores_the_line(browser, live_server):
     assert_line_kept(page, "after a server restart")
 
 
-def test_a_shared_url_gives_no_control_over_the_job_or_the_runs(browser, live_server):
+def test_a_running_schedule_shows_each_step_and_a_shared_url_gives_no_control(browser, live_server):
     owner_ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
     student = owner_ctx.new_page()
     open_app(student, live_server.start())
     set_number(student, "Retrain epochs", "3")  # long enough to still run when the classmate looks
     student.get_by_role("button", name="Play", exact=True).click()  # the reference schedule, step after step
     student.get_by_role("button", name="Cancel", exact=True).wait_for(timeout=30_000)
+    # Live: the first finished step is on the sidebar card and in the step table while the schedule runs on.
+    wait_metric(student, "Weights pruned", "10.0 %")
+    assert student.get_by_role("button", name="Cancel", exact=True).count() == 1
+    student.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
+    assert student.get_by_text("Checkpoint of baseline -> 10 %").count() >= 1  # the download says its step
 
     classmate = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     classmate.goto(student.url)  # the full URL, as projected or pasted into the class chat
