@@ -64,7 +64,9 @@ def run(executor: Executor | None, job: Job, fn: Callable[..., Any], *args: Any,
 
 def _relay(updates: list[Update], job: Job, on_keep: OnKeep) -> None:
     for update in updates:
-        if update.kind == "event":
+        if update.kind == "started":
+            job.begin()
+        elif update.kind == "event":
             job.report(Progress(**update.payload))
         else:
             on_keep(checkpoint.from_bytes(update.payload["checkpoint"], "cpu", origin=update.payload["origin"]))

@@ -31,8 +31,9 @@ class WorkerLost(UserError):
 
 @dataclass(frozen=True)
 class Update:
-    """One thing a running work handed back: ``kind`` "event" (a progress dict) or "keep" (``{"checkpoint":
-    bytes, "origin": str}``: the file format's bytes do not carry where a model came from)."""
+    """One thing a running work handed back: ``kind`` "started" (it began in a worker), "event" (a progress
+    dict) or "keep" (``{"checkpoint": bytes, "origin": str}``: the file's bytes do not say where a model came
+    from)."""
 
     kind: str
     payload: dict
@@ -53,6 +54,12 @@ Work = Callable[..., Any]  # fn(ctx: Context, *args) -> picklable result
 
 def event_update(event: Progress) -> Update:
     return Update("event", dataclasses.asdict(event))
+
+
+def started_update() -> Update:
+    """Sent when a worker really begins a work: a worker's start-up or a cluster's scheduling is not the job's
+    own time (the queue's speed estimate must not count it)."""
+    return Update("started", {})
 
 
 def keep_update(ckpt: Checkpoint) -> Update:

@@ -27,7 +27,7 @@ from ... import cpus, paths
 from ...checkpoint import Checkpoint
 from ...errors import UserError
 from ...train import Cancelled, Progress
-from .base import Executor, Handle, Update, Work, WorkerLost, event_update, keep_update
+from .base import Executor, Handle, Update, Work, WorkerLost, event_update, keep_update, started_update
 
 CANCEL_POLL_SECONDS = 0.05
 
@@ -62,6 +62,7 @@ class RayContext:
     def __init__(self, mailbox: Any, job: str) -> None:
         self.mailbox, self.job = mailbox, job
         self.stopped = ray.get(mailbox.stopped.remote(job))  # cancelled while it waited: do not start
+        mailbox.put.remote(job, [started_update()])
         self.probe, self.probed = None, time.monotonic()
 
     def report(self, event: Progress) -> None:

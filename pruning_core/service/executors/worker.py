@@ -19,7 +19,7 @@ from ...checkpoint import Checkpoint
 from ...data import load_mnist
 from ...errors import UserError
 from ...train import Cancelled, Progress
-from .base import Work, event_update, keep_update
+from .base import Work, event_update, keep_update, started_update
 
 
 class ChildContext:
@@ -69,6 +69,7 @@ def serve(conn: Connection, threads: int) -> None:
         if message is None:
             return
         _, job, fn, args = message
+        conn.send(("update", job, started_update()))
         conn.send(("done", job, *run(ChildContext(conn, job, cancelled), fn, args, threads)))
         cancelled.discard(job)
 
