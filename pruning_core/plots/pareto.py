@@ -24,7 +24,7 @@ def pareto(rows: Sequence[Mapping], literature: Mapping[str, tuple[float, float]
                         text=[f"{r['percent']:g} % pruned, n={len(r['errors'])}" for r in rows])
     fig.add_scatter(x=[c for c, _ in literature.values()], y=[e for _, e in literature.values()],
                     mode="markers+text", name="literature (as reported)", text=list(literature),
-                    textposition="top center", marker={"symbol": "diamond", "size": 12, "color": "black"})
+                    textposition=["top center", "top left", "bottom center"][:len(literature)], marker={"symbol": "diamond", "size": 12, "color": "black"})
     fig.update_xaxes(title="compression (x fewer nonzero parameters)", type="log", range=[0.95, 2.05])
     fig.update_yaxes(title="test error (%)")
     return style(fig)
