@@ -222,7 +222,8 @@ def poll(key: str, draw: Callable[[JobSnapshot, Job], None], kinds: tuple[str, .
         if snap.status.finished:
             collect(job)
             st.rerun()
-        if snap.kind in PRUNE_KINDS and ui_session.store().sync(owner(), line().id):
+        shown = len(st.session_state.get("steps") or ())
+        if snap.kind in PRUNE_KINDS and len(steps()) != shown:  # steps() adopts what landed since
             st.rerun()  # a step landed: every panel, the sidebar card and the step table show it
         if not kinds or snap.kind in kinds:
             draw(snap, job)
