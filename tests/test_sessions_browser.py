@@ -130,9 +130,9 @@ def test_an_out_of_range_learning_rate_never_starts_a_job(browser, live_server):
     open_app(page, live_server.start())
     for typed in ("5", "0", "1e-9"):
         set_number(page, "Learning rate", typed)
+        page.get_by_text(f"the learning rate must be from 0.0001 to 1, not {float(typed):g}").wait_for(timeout=30_000)
         button = page.get_by_role("button", name="Prune + retrain")
         assert button.is_disabled(), typed
-        assert page.get_by_text("learning rate", exact=False).count() >= 2, typed  # the label and the reason
         button.click(force=True)  # a click on the disabled button does nothing
         page.wait_for_timeout(500)
     runs = sorted(p.name for p in live_server.runs_dir.glob("2*") if p.is_dir())
