@@ -16,7 +16,7 @@ from pruning_core.plots import figures, network
 from pruning_core.prune import Unreachable
 from pruning_core.service import links, player, tasks
 from pruning_core.service.jobs import Job
-from pruning_core.service.records import JobSnapshot
+from pruning_core.service.records import JobSnapshot, JobStatus
 from pruning_core.errors import UserError
 from pruning_core.settings import PRUNE_SCOPES, REFERENCE_PERCENTS
 
@@ -77,6 +77,8 @@ def live(snap: JobSnapshot, job: Job) -> None:
             pause_col.caption("Pausing after this step")
     with progress_col:
         ui_state.progress_and_cancel(snap, job)
+    if snap.status == JobStatus.QUEUED:
+        return  # nothing below changes while it waits: no figure built on every poll of 30 waiting pages
     events, finished = snap.events, snap.outcome.steps
     last_pruned = max((i for i, e in enumerate(events) if e.kind == "pruned"), default=None)
     current = events[last_pruned:] if last_pruned is not None else ()
