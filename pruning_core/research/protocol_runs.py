@@ -183,7 +183,7 @@ def _measure(ckpt: Checkpoint, test: Split, percent: float) -> dict:
 
 def _ship(ckpt: Checkpoint, name: str, test_accuracy: float) -> None:
     shipped = dataclasses.replace(ckpt, accuracy=test_accuracy)
-    checkpoint.save(shipped, paths.CHECKPOINTS_DIR / paths.BUILTIN_CHECKPOINTS[name])
+    checkpoint.save(shipped, paths.CHECKPOINTS_DIR / f"{name}.pt")  # registered in paths.BUILTIN_CHECKPOINTS
 
 
 def lenet5(plan: LeNet5Plan, seed: int, ship: bool) -> dict:
