@@ -140,10 +140,11 @@ class RayExecutor(Executor):
         self.threads = max(1, threads)
         if not ray.is_initialized():
             address = os.environ.get("RAY_ADDRESS") or None
+            # Unset means a private instance ("local"), never a cluster some `ray start` left on this machine.
             options: dict[str, Any] = {"runtime_env": {"py_modules": [str(paths.PACKAGE_DIR)]}} if address else \
                 {"num_cpus": num_cpus}
-            ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False,
-                     **options)
+            ray.init(address=address or "local", include_dashboard=False, logging_level="ERROR",
+                     log_to_driver=False, **options)
         self.mailbox = Mailbox.remote()
         self.slots = max(1, int(ray.cluster_resources().get("CPU", 1)) // self.threads)
         self._ids = itertools.count(1)
