@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -246,18 +245,11 @@ def progress_and_cancel(snap: JobSnapshot, job: Job) -> None:
 
 def job_state(job: Job, snap: JobSnapshot) -> tuple[str, str]:
     """("Waiting", "number 2 in line, about 3 min") or ("Running", "40 %"): the wait from the speed measured on
-    the jobs running now (``service.estimate``)."""
+    this server (``JobQueue.estimated_wait``)."""
     place = job_queue().position(job)
     if not place:
         return "Running", f"{100 * snap.fraction:.0f} %"
-    running, queued, workers = job_queue().ahead(job)
-    now, shots = time.time(), [j.snapshot() for j in running]
-    per_epoch = estimate.seconds_per_epoch((j.spec.size * s.fraction, now - j.started)
-                                           for j, s in zip(running, shots) if j.started)
-    wait = None if per_epoch is None else estimate.wait_seconds(
-        [j.spec.size * (1 - s.fraction) for j, s in zip(running, shots)], [j.spec.size for j in queued],
-        workers, per_epoch)
-    return "Waiting", f"number {place} in line, {estimate.describe(wait)}"
+    return "Waiting", f"number {place} in line, {estimate.describe(job_queue().estimated_wait(job))}"
 
 
 def event_dicts(snap: JobSnapshot) -> list[dict]:
