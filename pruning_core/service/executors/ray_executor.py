@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 import time
 from typing import Any
 
@@ -133,18 +134,40 @@ class RayHandle(Handle):
         return value
 
 
+def _start_ray(num_cpus: int | None) -> None:
+    """Connect to ``$RAY_ADDRESS``, or start a private instance ("local": never a cluster that an earlier
+    `ray start` left on this machine), from a thread that lives as long as this process. Ray ties the
+    processes it starts to the *thread* that started them (the kernel's parent-death signal): started from
+    a Streamlit page run's thread, its GCS and raylet were killed when that run ended, and the server with them.
+    """
+    address = os.environ.get("RAY_ADDRESS") or None
+    options: dict[str, Any] = {"runtime_env": {"py_modules": [str(paths.PACKAGE_DIR)]}} if address else \
+        {"num_cpus": num_cpus}
+    ready, failed = threading.Event(), []
+
+    def keep() -> None:
+        try:
+            ray.init(address=address or "local", include_dashboard=False, logging_level="ERROR",
+                     log_to_driver=False, **options)
+        except BaseException as err:  # handed to the caller's thread
+            failed.append(err)
+        ready.set()
+        if not failed:
+            threading.Event().wait()
+
+    threading.Thread(target=keep, name="prune-lab-ray", daemon=True).start()
+    ready.wait()
+    if failed:
+        raise failed[0]
+
+
 class RayExecutor(Executor):
     name = "ray"
 
     def __init__(self, threads: int = 1, num_cpus: int | None = None) -> None:
         self.threads = max(1, threads)
         if not ray.is_initialized():
-            address = os.environ.get("RAY_ADDRESS") or None
-            # Unset means a private instance ("local"), never a cluster some `ray start` left on this machine.
-            options: dict[str, Any] = {"runtime_env": {"py_modules": [str(paths.PACKAGE_DIR)]}} if address else \
-                {"num_cpus": num_cpus}
-            ray.init(address=address or "local", include_dashboard=False, logging_level="ERROR",
-                     log_to_driver=False, **options)
+            _start_ray(num_cpus)
         self.mailbox = Mailbox.remote()
         self.slots = max(1, int(ray.cluster_resources().get("CPU", 1)) // self.threads)
         self._ids = itertools.count(1)
