@@ -102,10 +102,11 @@ class Job:
         a worker process, or a Ray worker - relaying progress, kept checkpoints (``on_keep``) and Cancel."""
         return remote.run(self.executor, self, fn, *args, on_keep=on_keep)
 
-    def begin(self) -> None:
-        """The work really began (in a worker process or on a Ray worker): the job's own time starts now."""
+    def begin(self, at: float) -> None:
+        """The work really began at ``at`` (in a worker process or on a Ray worker; a relayed time, so kept
+        between the queue's start and now against another machine's clock): the job's own time starts then."""
         with self._lock:
-            self.started = time.time()
+            self.started = min(max(at, self.started or at), time.time())
 
     def touch(self) -> None:
         """A page is still showing this job (called on every poll): a queued job nobody watches is dropped."""

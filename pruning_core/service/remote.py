@@ -65,7 +65,7 @@ def run(executor: Executor | None, job: Job, fn: Callable[..., Any], *args: Any,
 def _relay(updates: list[Update], job: Job, on_keep: OnKeep) -> None:
     for update in updates:
         if update.kind == "started":
-            job.begin()
+            job.begin(update.payload["at"])
         elif update.kind == "event":
             job.report(Progress(**update.payload))
         else:

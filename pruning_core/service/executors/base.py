@@ -14,6 +14,7 @@ died; the submitter carries on).
 from __future__ import annotations
 
 import dataclasses
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,7 +60,7 @@ def event_update(event: Progress) -> Update:
 def started_update() -> Update:
     """Sent when a worker really begins a work: a worker's start-up or a cluster's scheduling is not the job's
     own time (the queue's speed estimate must not count it)."""
-    return Update("started", {})
+    return Update("started", {"at": time.time()})  # the worker's clock: the relay may pass it on later
 
 
 def keep_update(ckpt: Checkpoint) -> Update:
