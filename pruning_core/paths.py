@@ -58,6 +58,7 @@ BUILTIN_CHECKPOINTS = {
     "paper-92": "paper-92.pt",  # Han et al.'s LeNet-300-100 point, made by `python -m pruning_core report`
     "paper-98": "paper-98.pt",  # the 50x moonshot, made by the same command
     "paper-68x": "paper-68x.pt",  # >= 68x counting biases: `python -m pruning_core.research.protocol final 53113`
+    "lenet5-92": "lenet5-92.pt",  # LeNet-5 at 92 %: `python -m pruning_core.research.protocol lenet5 53113`
 }
 
 

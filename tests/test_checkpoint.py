@@ -223,7 +223,7 @@ def test_records_round_trip_through_plain_dicts() -> None:
                                       "retrain_epochs", "retrain_lr", "retrain_curve", "nonzero", "sparsity"]
 
 
-@pytest.mark.parametrize("name", ["baseline", "baseline-paper", "paper-92", "paper-98", "paper-68x"])
+@pytest.mark.parametrize("name", ["baseline", "baseline-paper", "paper-92", "paper-98", "paper-68x", "lenet5-92"])
 def test_shipped_checkpoints_load_and_write_back_the_same_history(name) -> None:
     raw = torch.load(checkpoint.resolve(name), weights_only=True)
     loaded = checkpoint.load(name)

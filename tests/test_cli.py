@@ -155,6 +155,25 @@ def test_shipped_paper_checkpoints_hold_up_to_an_independent_evaluation(capsys, 
     assert result["accuracy"] == plain_accuracy(path) == raw["accuracy"] >= floor  # and the stored figure
 
 
+def test_shipped_lenet5_holds_up_to_an_independent_evaluation(capsys) -> None:
+    """LeNet-5 (Caffe: conv-pool-conv-pool-fc-relu-fc) from the raw state dict with torch's functional ops and
+    the gzip+numpy test split - not Prune Lab's model class or data path."""
+    code, stdout, _ = call(capsys, "evaluate", "--checkpoint", "lenet5-92", "--json")
+    result = json.loads(stdout)
+    raw = torch.load(result["checkpoint"], weights_only=True)
+    sd = raw["state_dict"]
+    images, labels = raw_mnist_test()
+    predictions = []
+    for chunk in torch.from_numpy(images).split(2000):
+        x = chunk.view(-1, 1, 28, 28)
+        for layer in ("conv1", "conv2"):
+            x = torch.nn.functional.max_pool2d(torch.nn.functional.conv2d(x, sd[f"{layer}.weight"], sd[f"{layer}.bias"]), 2)
+        x = torch.relu(x.flatten(1) @ sd["fc1.weight"].T + sd["fc1.bias"])
+        predictions.append((x @ sd["fc2.weight"].T + sd["fc2.bias"]).argmax(1).numpy())
+    accuracy = float((np.concatenate(predictions) == labels).mean())
+    assert code == 0 and result["accuracy"] == accuracy == raw["accuracy"] and result["compression_with_biases"] >= 12
+
+
 def unwritable_outputs(tmp_path) -> list[str]:
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
