@@ -141,7 +141,7 @@ def wait_for(condition, timeout: float = 120.0) -> None:
 def test_dashboard_job_on_ray_streams_progress_and_cancels(ray_executor) -> None:
     """The Prune page's job through the Ray executor: live progress, Cancel within a batch, the run on disk."""
     queue = queue_on(ray_executor)
-    job = tasks.prune(queue, [checkpoint.load("baseline")], [90.0], "global", 3, 0.001, tasks.Client("a"))
+    job = tasks.prune(queue, [checkpoint.load("baseline")], [90.0], "global", 20, 0.001, tasks.Client("a"))
     wait_for(lambda: any(e.kind == "batch" for e in job.snapshot().events))  # progress while it runs
     assert job.snapshot().status == JobStatus.RUNNING
     asked = time.monotonic()
@@ -167,7 +167,7 @@ def test_dashboard_job_gives_the_same_step_on_local_and_ray(local_executor, ray_
 @pytest.mark.slow
 def test_a_dead_worker_process_fails_its_dashboard_job_and_the_queue_goes_on(local_executor) -> None:
     queue = queue_on(local_executor)
-    job = tasks.prune(queue, [checkpoint.load("baseline")], [90.0], "global", 3, 0.001, tasks.Client("c"))
+    job = tasks.prune(queue, [checkpoint.load("baseline")], [90.0], "global", 20, 0.001, tasks.Client("c"))
     wait_for(lambda: any(e.kind == "batch" for e in job.snapshot().events))
     before = worker_pids()
     for pid in before:

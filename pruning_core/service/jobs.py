@@ -103,7 +103,7 @@ class Job:
         return remote.run(self.executor, self, fn, *args, on_keep=on_keep)
 
     def begin(self, at: float) -> None:
-        """The work really began at ``at`` (in a worker process or on a Ray worker; a relayed time, so kept
+        """The work began at ``at``, after waiting for a new worker process to start (a relayed time, so kept
         between the queue's start and now against another machine's clock): the job's own time starts then."""
         with self._lock:
             self.started = min(max(at, self.started or at), time.time())

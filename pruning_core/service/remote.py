@@ -65,7 +65,8 @@ def run(executor: Executor | None, job: Job, fn: Callable[..., Any], *args: Any,
 def _relay(updates: list[Update], job: Job, on_keep: OnKeep) -> None:
     for update in updates:
         if update.kind == "started":
-            job.begin(update.payload["at"])
+            if update.payload["fresh"]:  # it waited for a new worker to start: that is not the job's time
+                job.begin(update.payload["at"])
         elif update.kind == "event":
             job.report(Progress(**update.payload))
         else:

@@ -57,10 +57,11 @@ def event_update(event: Progress) -> Update:
     return Update("event", dataclasses.asdict(event))
 
 
-def started_update() -> Update:
-    """Sent when a worker really begins a work: a worker's start-up or a cluster's scheduling is not the job's
-    own time (the queue's speed estimate must not count it)."""
-    return Update("started", {"at": time.time()})  # the worker's clock: the relay may pass it on later
+def started_update(fresh: bool) -> Update:
+    """Sent when a worker begins a work; ``fresh``: its first since the worker process started, so the job
+    waited for the worker's start-up (importing torch, loading MNIST), which is not the job's own time and
+    must not enter the queue's speed estimate. ``at`` is the worker's clock (the relay may pass it on later)."""
+    return Update("started", {"at": time.time(), "fresh": fresh})
 
 
 def keep_update(ckpt: Checkpoint) -> Update:

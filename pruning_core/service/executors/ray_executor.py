@@ -31,6 +31,7 @@ from ...train import Cancelled, Progress
 from .base import Executor, Handle, Update, Work, WorkerLost, event_update, keep_update, started_update
 
 CANCEL_POLL_SECONDS = 0.05
+_fresh = True  # in a Ray worker process: no task has run in it yet
 
 
 @ray.remote(num_cpus=0)
@@ -63,7 +64,9 @@ class RayContext:
     def __init__(self, mailbox: Any, job: str) -> None:
         self.mailbox, self.job = mailbox, job
         self.stopped = ray.get(mailbox.stopped.remote(job))  # cancelled while it waited: do not start
-        mailbox.put.remote(job, [started_update()])
+        global _fresh
+        mailbox.put.remote(job, [started_update(_fresh)])
+        _fresh = False
         self.probe, self.probed = None, time.monotonic()
 
     def report(self, event: Progress) -> None:

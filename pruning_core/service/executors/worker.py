@@ -62,6 +62,7 @@ def serve(conn: Connection, threads: int) -> None:
                 return
 
     threading.Thread(target=read, daemon=True).start()
+    fresh = True
     while True:
         with arrived:
             arrived.wait_for(lambda: runs)
@@ -69,7 +70,8 @@ def serve(conn: Connection, threads: int) -> None:
         if message is None:
             return
         _, job, fn, args = message
-        conn.send(("update", job, started_update()))
+        conn.send(("update", job, started_update(fresh)))
+        fresh = False
         conn.send(("done", job, *run(ChildContext(conn, job, cancelled), fn, args, threads)))
         cancelled.discard(job)
 
