@@ -29,7 +29,7 @@ test: $(STAMP) $(CLUSTER)
 	$(PY) -m pytest -q
 
 # The inner loop: everything except the browser and other slow tests (make test still runs everything).
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(CLUSTER)
 	$(PY) -m pytest -q -m "not browser and not slow"
 
 bench: $(STAMP)

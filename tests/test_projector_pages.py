@@ -2,12 +2,7 @@
 presenter mode injects its CSS from ``?present=1`` or the sidebar toggle, and the draw/upload sources work."""
 from __future__ import annotations
 
-import io
-
-import numpy as np
-import PIL.Image
 import pytest
-
 from streamlit.testing.v1 import AppTest
 
 import ui_present

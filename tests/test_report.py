@@ -4,8 +4,6 @@ from __future__ import annotations
 import dataclasses
 import re
 
-import pytest
-
 from pruning_core.research import experiments, report, reproduce
 from pruning_core import paths
 

@@ -2,16 +2,13 @@
 (Play / Pause) or to any percent (Prune + retrain), run as background jobs with live progress; the accuracy
 chart of the whole line, a scrubber that picks the step every page shows, the network diagram, the step
 history with go-back, reset and downloads, and a link that hands out these settings."""
-import csv
-import io
 import math
 
 import streamlit as st
 
-import ui_session
 import ui_state
 import ui_steps
-from pruning_core import checkpoint, lab
+from pruning_core import lab
 from pruning_core.plots import figures, network
 from pruning_core.prune import Unreachable
 from pruning_core.service import links, player, tasks
@@ -27,8 +24,6 @@ EPOCHS_MAX = 20
 DEFAULT_PERCENT = 90.0         # the slider's first value, while the model is less pruned than that
 CHART_HEIGHT = 330  # the main chart and the controls beside it fit a 1280x720 screen
 LIVE_CHART_HEIGHT = 290  # during a job the progress and metrics sit above it
-TABLE_COLUMNS = ["step", "percent", "scope", "threshold", "accuracy_after_prune", "accuracy_after_retrain",
-                 "nonzero_fc1", "nonzero_fc2", "nonzero_fc3", "nonzero"]
 INTRO = ("**Magnitude pruning** (Han et al., 2015) removes the connections whose weights are closest to zero - "
          "they contribute least - and retrains the survivors while the removed ones stay at zero. Repeated, "
          "it keeps the accuracy with a tenth of the weights or fewer. Below: the network being pruned, "
@@ -100,53 +95,6 @@ def show_metrics(before: float | None, after_prune: float | None, after_retrain:
                   None if None in (before, after_prune) else f"{100 * (after_prune - before):+.2f} pts")
     right.metric("After retrain" + note, pct(after_retrain),
                  None if None in (after_prune, after_retrain) else f"{100 * (after_retrain - after_prune):+.2f} pts")
-
-
-def history_section(ckpt) -> None:
-    st.subheader("Step history")
-    steps = ui_state.steps()
-    rows = lab.step_table(ckpt.history)
-    if not rows:
-        st.info("No pruning steps yet: press Step, Play, or Prune + retrain above.")
-    else:
-        table = [{k: (100 * row[k] if k.startswith("accuracy") else row[k]) for k in TABLE_COLUMNS if k in row}
-                 for row in rows]
-        st.dataframe(table, hide_index=True, key="history-table", column_config={
-            "accuracy_after_prune": st.column_config.NumberColumn("acc. after prune (%)", format="%.2f"),
-            "accuracy_after_retrain": st.column_config.NumberColumn("acc. after retrain (%)", format="%.2f"),
-            "threshold": st.column_config.NumberColumn(format="%.4f")})
-    busy = ui_state.busy()
-    back, reset, downloads = st.columns([2, 1, 2])
-    line = ui_state.line()
-    if len(steps) > 1:
-        labels = {i: (f"{i}: as loaded" if i == 0 else f"{i}: after pruning to {s.history[-1].percent:g} %")
-                  for i, s in enumerate(steps[:-1])}
-        target = back.selectbox("Go back to step", list(labels), index=len(labels) - 1, format_func=labels.get)
-        if back.button("Go back", disabled=busy):
-            ui_session.store().go_back(ui_state.owner(), line.id, target)
-            st.rerun()
-    reset.markdown("**Reset to**")
-    if reset.button(f"Start of this line ({ui_state.plain(line.start.name)})", key="reset-line",
-                    disabled=busy or len(steps) == 1):
-        ui_session.store().go_back(ui_state.owner(), line.id, 0)
-        st.rerun()
-    if reset.button(f"Shipped baseline ({ui_state.DEFAULT_MODEL})", key="reset-baseline", disabled=busy,
-                    help="Opens a new line from the shipped baseline; this line stays saved."):
-        ui_state.set_model(ui_state.builtin(ui_state.DEFAULT_MODEL), ui_state.DEFAULT_MODEL, ui_state.DEFAULT_MODEL)
-        st.rerun()
-    if rows:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-        downloads.download_button("Step table (CSV)", buffer.getvalue(), "prune-steps.csv", "text/csv",
-                                  on_click="ignore")
-    # A callable: the 1.3 MB file is only made when someone clicks, not on every run of the page.
-    # It names the step it holds: during a schedule that is the newest finished step, not the one running.
-    downloads.download_button(f"Checkpoint of {line.step_name(len(steps) - 1)} (.pt)",
-                              lambda: checkpoint.to_bytes(ckpt),
-                              f"prune-lab-{ui_state.card(ckpt)['sparsity']:.0f}pct.pt", "application/octet-stream",
-                              on_click="ignore")
 
 
 def percent_slider(sparsity: float) -> float:
@@ -272,4 +220,4 @@ with diagram_col:
     if ckpt.history or busy:
         st.markdown(INTRO)
         diagram(shown, "line-diagram", f" at {ui_steps.label(ui_steps.shown_index(), shown)}")
-history_section(ckpt)
+ui_steps.history_section(ckpt)

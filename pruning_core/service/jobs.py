@@ -1,4 +1,4 @@
-"""Background jobs: a bounded first-come-first-served queue of worker threads, each job recorded as a run.
+"""Background jobs: a bounded first-come-first-served queue of worker threads, each job (``job.py``) recorded as a run.
 
 The dashboard never trains inside a page script. It submits a job - a function of the ``Job`` it runs in,
 which reports progress (``job.report``), polls ``job.should_stop`` at batch boundaries, hands every
@@ -27,25 +27,21 @@ A plain function of the job (tests) runs in the queue's thread itself.
 """
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import secrets
 import threading
 import time
-import traceback
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from . import runs
-from .. import cpus
-from ..checkpoint import Checkpoint
 from ..errors import UserError
-from ..train import Cancelled, Progress
-from .records import JobOutcome, JobSnapshot, JobSpec, JobStatus, ProgressEvent
-from . import estimate, remote
+from .records import JobSpec, JobStatus
+from . import estimate
 from .executors import Executor
+from .job import Job
 
 EXPIRE_SECONDS = 3600      # a finished job nobody collected is dropped after this (its run stays on disk)
 WATCHDOG_SECONDS = 0.5
@@ -66,104 +62,6 @@ def default_workers(cpus_available: int, threads: int) -> int:
     """Jobs at once: each trains on ``threads`` intra-op threads and one CPU stays free for the web server
     (bench/epoch.py); on 2 cores that is one job at a time."""
     return max(1, (cpus_available - 1) // max(1, threads))
-
-
-class Job:
-    """One unit of background work, its run record, and everything a page needs to show it."""
-
-    def __init__(self, job_id: str, kind: str, spec: JobSpec, work: Callable[[Job], Any], owner: str,
-                 client: str, run: runs.Run) -> None:
-        self.id, self.kind, self.spec, self.owner, self.client, self.run_record = job_id, kind, spec, owner, client, run
-        self.token = secrets.token_urlsafe(12)  # for URLs: unguessable, unlike the sequential id
-        self._work: Callable[[Job], Any] | None = work
-        self.status, self.error = JobStatus.QUEUED, ""
-        self.events: list[ProgressEvent] = []
-        self.outcome = JobOutcome()
-        self.created = self.last_seen = time.time()
-        self.started: float | None = None
-        self.finished: float | None = None
-        self._cancel = threading.Event()
-        self._lock = threading.Lock()
-        self.executor: Executor | None = None  # set by the queue: where ``remote`` works run
-
-    def cancel(self) -> None:
-        """Ask the job to stop at its next batch boundary (or not to start, if still queued)."""
-        self._cancel.set()
-
-    @property
-    def cancel_requested(self) -> bool:
-        return self._cancel.is_set()
-
-    def should_stop(self) -> bool:
-        return self._cancel.is_set()
-
-    def remote(self, fn: Callable[..., Any], *args: Any, on_keep: Callable[[Checkpoint], None]) -> Any:
-        """Run the executor work ``fn(ctx, *args)`` (service/works.py) for this job on its queue's executor -
-        a worker process, or a Ray worker - relaying progress, kept checkpoints (``on_keep``) and Cancel."""
-        return remote.run(self.executor, self, fn, *args, on_keep=on_keep)
-
-    def begin(self, at: float) -> None:
-        """The work began at ``at``, after waiting for a new worker process to start (a relayed time, so kept
-        between the queue's start and now against another machine's clock): the job's own time starts then."""
-        with self._lock:
-            self.started = min(max(at, self.started or at), time.time())
-
-    def touch(self) -> None:
-        """A page is still showing this job (called on every poll): a queued job nobody watches is dropped."""
-        self.last_seen = time.time()
-
-    def report(self, event: Progress) -> None:
-        record = ProgressEvent.from_progress(event)
-        self.run_record.log(record.to_dict())
-        with self._lock:
-            self.events.append(record)
-
-    def keep(self, ckpt: Checkpoint) -> None:
-        """A completed step: saved in the run directory before the job moves on."""
-        self.run_record.save_step(ckpt)
-
-    def update(self, **changes: Any) -> None:
-        """Replace fields of the outcome the session adopts (``JobOutcome``), atomically for readers."""
-        with self._lock:
-            self.outcome = dataclasses.replace(self.outcome, **changes)
-
-    def snapshot(self) -> JobSnapshot:
-        """A consistent copy of the job's state for a page to draw."""
-        with self._lock:
-            return JobSnapshot(self.id, self.kind, self.spec, self.status, tuple(self.events), self.outcome,
-                               self.error, self.created, self.started, self.finished, self.run_record.id)
-
-    def run(self, threads: int | None = None) -> None:
-        work, self._work = self._work, None  # the closure (and what it holds) goes once the job has run
-        if self._cancel.is_set() or work is None:
-            self.finish(JobStatus.CANCELLED)
-            return
-        with self._lock:
-            self.status, self.started = JobStatus.RUNNING, time.time()
-        self.run_record.set_status(JobStatus.RUNNING)
-        try:
-            with cpus.threads(threads):
-                work(self)
-        except Cancelled:
-            self.finish(JobStatus.CANCELLED, "cancelled; completed steps are kept")
-        except UserError as err:
-            self.finish(JobStatus.FAILED, str(err))
-        except Exception as err:  # a bug must fail this job only, never the server or the other jobs
-            traceback.print_exc()
-            self.finish(JobStatus.FAILED, f"internal error: {type(err).__name__}: {err}")
-        else:
-            self.finish(JobStatus.DONE)
-
-    def finish(self, status: JobStatus, reason: str = "") -> None:
-        with self._lock:  # the run record first: whoever sees the job finished finds it on disk too
-            if self.status.finished:
-                return
-            try:
-                self.run_record.set_status(status, reason)
-            except OSError:  # the run was deleted or the disk is full: the job's own state is still right
-                traceback.print_exc()
-            self.status, self.finished = status, time.time()
-            self.error = reason if status == JobStatus.FAILED else ""
 
 
 class JobQueue:

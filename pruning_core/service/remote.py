@@ -19,8 +19,8 @@ from ..checkpoint import Checkpoint
 from ..train import Progress
 from .executors import Executor, Update
 
-if TYPE_CHECKING:  # jobs.py imports this module
-    from .jobs import Job
+if TYPE_CHECKING:  # job.py imports this module
+    from .job import Job
 
 RELAY_SECONDS = 0.2
 
