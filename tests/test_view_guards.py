@@ -61,3 +61,14 @@ def test_weights_page_survives_switching_to_a_narrower_model(app):
     app.run()
     assert not app.exception
     assert app.number_input(key="first-neuron").value == 300 - 16
+
+
+def test_the_chosen_percent_survives_a_step_that_moves_the_sliders_minimum(app):
+    """After a step to 10 % (measured as 9.99999... %) the slider's minimum is 10.0, not 9.9, and the value the
+    student chose (90 %) stays: a new minimum must not reset the slider to it, which left Prune + retrain
+    refused with "already 10.00 % pruned" after every Step."""
+    app.session_state["steps"] = [lab.prune_step(app.session_state["steps"][0], PruneSettings(10), 0)]
+    app.run()
+    slider = app.slider(key="percent")
+    assert slider.min == 10.0 and slider.value == 90.0
+    assert not app.error and not app.button[0].disabled

@@ -100,18 +100,19 @@ def show_metrics(before: float | None, after_prune: float | None, after_retrain:
 def percent_slider(sparsity: float) -> float:
     """The percent slider starts at the model's current sparsity; its value is valid for the model in use (a
     value below the current sparsity, e.g. 90 % with paper-98 loaded, is raised visibly, never silently)."""
-    low = min(99.8, math.floor(sparsity * 10) / 10)
+    # Rounded first: 10 % pruned measures as 9.99999... and must not offer 9.9 %.
+    low = min(99.8, math.floor(round(sparsity * 10, 6)) / 10)
     valid = DEFAULT_PERCENT if DEFAULT_PERCENT > sparsity + 0.05 else \
         next((p for p in REFERENCE_PERCENTS if p > sparsity + 0.05), 99.9)
     seen, now = st.session_state.get("percent-model"), (ui_state.line().id, len(ui_state.steps()))
     old = st.session_state.get("percent")
-    if old is None:
-        st.session_state.percent = valid
-    elif old < low or (seen != now and old <= sparsity + 0.05):  # the model changed under the chosen value
-        st.session_state.percent = valid
-        if old < low:
-            st.caption(f"The percent went from {old:g} % to {valid:g} %: the model is already {sparsity:.1f} % "
-                       "pruned, and pruned weights never come back.")
+    keep = old is not None and old >= low and not (seen != now and old <= sparsity + 0.05)
+    if old is not None and old < low:  # the model changed under the chosen value
+        st.caption(f"The percent went from {old:g} % to {valid:g} %: the model is already {sparsity:.1f} % "
+                   "pruned, and pruned weights never come back.")
+    # Set on every run, not only when it changes: a new minimum makes Streamlit see a new slider, which would
+    # otherwise start again at that minimum (after a Step to 10 % it showed 9.9 % and refused to run).
+    st.session_state.percent = old if keep else valid
     st.session_state["percent-model"] = now
     return st.slider(f"Prune to (% of all weights) - the model is now {sparsity:.1f} % pruned", low, 99.9,
                      step=0.1, key="percent")
