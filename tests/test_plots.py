@@ -106,3 +106,17 @@ def test_animation_has_a_frame_and_a_slider_stop_per_step():
     assert any("10.0 % kept" in a.text for a in fig.frames[1].layout.annotations)
     with pytest.raises(ValueError):
         network.pruning_animation(WIDTHS, [])
+
+
+def test_experiment_legends_label_each_seed() -> None:
+    """Several seeds per scope or width: each line is named with its seed (and seeds differ in dash pattern)."""
+    from pruning_core.plots import figures
+
+    runs = [{"scope": scope, "seed": seed, "points": [{"percent": 50.0, "accuracy_after_retrain": 0.97}]}
+            for scope in ("global", "layer") for seed in (1, 2)]
+    fig = figures.scope_comparison(runs)
+    assert [t.name for t in fig.data] == ["global, seed 1", "global, seed 2", "layer, seed 1", "layer, seed 2"]
+    assert fig.data[0].line.dash != fig.data[1].line.dash
+    widths = [{"hidden": [300, 100], "seed": 3, "points": [{"percent": 0.0,
+                                                             "active_fraction": {"fc1": 0.5, "fc2": 0.4}}]}]
+    assert figures.width_comparison(widths).data[0].name == "300-100, seed 3"

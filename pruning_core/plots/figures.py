@@ -115,16 +115,20 @@ def class_mean_active(means: Mapping[str, Mapping[str, Sequence[float]]]) -> go.
     return style(fig, 400)
 
 
+SEED_DASHES = ("solid", "dash", "dot", "dashdot", "longdash")  # one per seed in the experiment charts
+
+
 def scope_comparison(runs: Sequence[Mapping]) -> go.Figure:
-    """Experiment 1: accuracy after retraining vs sparsity, one line per (scope, seed) run."""
+    """Experiment 1: accuracy after retraining vs sparsity, one line per (scope, seed) run: colour = scope,
+    dash pattern = seed, and the legend names both, so a class can tell seed-to-seed noise from a real gap."""
     fig = go.Figure()
-    shown = set()
+    seeds = sorted({run.get("seed") for run in runs}, key=str)
     for run in runs:
-        scope = run["scope"]
-        fig.add_scatter(x=[p["percent"] for p in run["points"]], y=[100 * p["accuracy_after_retrain"] for p in run["points"]],
-                        name=scope, legendgroup=scope, showlegend=scope not in shown, mode="lines+markers",
-                        line={"color": SCOPE_COLORS.get(scope, LAYER_COLORS["all"]), "width": 3})
-        shown.add(scope)
+        scope, seed = run["scope"], run.get("seed")
+        fig.add_scatter(x=[p["percent"] for p in run["points"]],
+                        y=[100 * p["accuracy_after_retrain"] for p in run["points"]], name=f"{scope}, seed {seed}", legendgroup=scope, mode="lines+markers",
+                        line={"color": SCOPE_COLORS.get(scope, LAYER_COLORS["all"]), "width": 3,
+                              "dash": SEED_DASHES[seeds.index(seed) % len(SEED_DASHES)]})
     fig.update_xaxes(title="weights pruned (%)")
     fig.update_yaxes(title="test accuracy after retraining (%)")
     return style(fig)
@@ -134,7 +138,7 @@ def width_comparison(runs: Sequence[Mapping]) -> go.Figure:
     """Experiment 2: percent of hidden neurons active (mean over test images) vs sparsity, per width."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=["fc1 active (%)", "fc2 active (%)"])
     for index, run in enumerate(runs):
-        name = "-".join(str(h) for h in run["hidden"])
+        name = "-".join(str(h) for h in run["hidden"]) + (f", seed {run['seed']}" if "seed" in run else "")
         for col, layer in enumerate(("fc1", "fc2"), start=1):
             fig.add_scatter(x=[p["percent"] for p in run["points"]],
                             y=[100 * p["active_fraction"][layer] for p in run["points"]], name=name, legendgroup=name,
