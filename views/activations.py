@@ -24,7 +24,7 @@ BIAS_FREE = ("Without biases: a neuron counts as active when the weighted sum of
 
 def test_image(test) -> tuple[np.ndarray | None, int, str]:
     """Pick a test image by digit and example number (or at random)."""
-    pick, index_col, random_col = st.columns([2, 3, 3], vertical_alignment="bottom")
+    pick, index_col, random_col = st.columns([2, 2, 3], vertical_alignment="bottom")  # room for "Random"
     digit = pick.selectbox("Digit", list(range(10)), index=3, key="digit")
     last_index = analyze.class_counts(test)[digit] - 1
     if st.session_state.get("example", 0) > last_index:  # a smaller class than the previously chosen digit's
