@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import statistics
 
-from .markdown import table
+from .markdown import mean_sd, table
 
 # (compression, test error %) as reported by each paper for LeNet-300-100 on MNIST.
 LITERATURE = {"Han et al. 2015": (12.0, 1.59), "DNS (Guo et al. 2016)": (56.0, 1.99),
@@ -42,12 +42,6 @@ def err(accuracy: float) -> str:
 def err_ci(accuracy: float) -> str:
     low, high = wilson(accuracy)
     return f"{100 * (1 - accuracy):.2f} % [{100 * (1 - high):.2f}, {100 * (1 - low):.2f}]"
-
-
-def mean_sd(values: list[float]) -> str:
-    if len(values) < 2:
-        return f"{values[0]:.2f}" if values else "-"
-    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
 
 
 def both(point: dict) -> str:
