@@ -55,15 +55,15 @@ class Run:
         return {**stored, "status": JobStatus.parse(stored.get("status"))}
 
     def set_status(self, status: JobStatus, reason: str = "") -> None:
-        _write_json(self.path / paths.RUN_STATUS,
-                    {"status": status, "reason": reason, "updated": time.time(), "pid": os.getpid()})
+        atomic.write_json(self.path / paths.RUN_STATUS,
+                          {"status": status, "reason": reason, "updated": time.time(), "pid": os.getpid()})
 
     def retitle(self, title: str) -> None:
         """Name the run after the line of work it holds ("baseline -> 90 % -> 95 %"); config.json is rewritten
         atomically."""
         config = self.config()
         if config and config.get("title") != title:
-            _write_json(self.path / paths.RUN_CONFIG, {**config, "title": title})
+            atomic.write_json(self.path / paths.RUN_CONFIG, {**config, "title": title})
 
     def log(self, event: dict) -> None:
         """Append one event to the metrics log (one line; a crash can only tear the last one)."""
@@ -153,8 +153,8 @@ def create(kind: str, title: str, settings: dict, owner: str = "") -> Run:
         now = time.time()
         run_id = f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}-{int(now % 1 * 1e6):06d}-{secrets.token_hex(2)}"
         staging = Path(tempfile.mkdtemp(dir=root, prefix=".new-"))
-        _write_json(staging / paths.RUN_CONFIG, {"kind": kind, "title": title, "settings": settings, "owner": owner,
-                                              "created": now})
+        atomic.write_json(staging / paths.RUN_CONFIG, {"kind": kind, "title": title, "settings": settings,
+                                                       "owner": owner, "created": now})
         Run(staging).set_status(JobStatus.QUEUED)
         os.chmod(staging, 0o755)  # mkdtemp makes it private; runs are ordinary files of the server's user
         os.rename(staging, root / run_id)
@@ -227,7 +227,3 @@ def _read_json(path: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     return value if isinstance(value, dict) else None
-
-
-def _write_json(path: Path, value: dict) -> None:
-    atomic.write_json(path, value)
