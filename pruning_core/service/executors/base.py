@@ -23,11 +23,40 @@ from typing import Any, Protocol
 from ... import checkpoint
 from ...checkpoint import Checkpoint
 from ...errors import UserError
-from ...train import Progress
+from ... import cpus
+from ...train import Cancelled, Progress
 
 
 class WorkerLost(UserError):
     """The process (or machine) running a work died before the work finished."""
+
+
+# A work's ending crosses the process boundary as a tagged value, so its exception class survives pickling:
+# ("ok", result), ("cancelled", ""), ("error", message), and from the local executor ("lost", reason) or
+# ("crash", reason).
+def run_work(fn: Work, ctx: Context, args: tuple, threads: int) -> tuple[str, Any]:
+    """Run one work on ``threads`` intra-op threads; an expected ending (Cancel, bad input) comes back tagged,
+    anything else propagates to the executor's own handling."""
+    try:
+        with cpus.threads(threads):
+            return "ok", fn(ctx, *args)
+    except Cancelled:
+        return "cancelled", ""
+    except UserError as err:
+        return "error", str(err)
+
+
+def outcome_value(tag: str, value: Any) -> Any:
+    """The work's result, or the exception its tagged ending stands for."""
+    if tag == "cancelled":
+        raise Cancelled()
+    if tag == "error":
+        raise UserError(value)
+    if tag == "lost":
+        raise WorkerLost(value)
+    if tag == "crash":
+        raise RuntimeError(value)
+    return value
 
 
 @dataclass(frozen=True)

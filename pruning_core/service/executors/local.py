@@ -23,9 +23,7 @@ from multiprocessing.connection import wait
 from typing import Any
 
 from ... import paths
-from ...errors import UserError
-from ...train import Cancelled
-from .base import Executor, Handle, Update, Work, WorkerLost
+from .base import Executor, Handle, Update, Work, outcome_value
 
 
 WORKER_MODULE = "pruning_core.service.executors.worker"
@@ -52,16 +50,7 @@ class LocalHandle(Handle):
     def result(self, timeout: float | None = None) -> Any:
         if not self.finished.wait(timeout):
             raise TimeoutError(f"job {self.job} still running after {timeout} s")
-        tag, value = self.outcome
-        if tag == "cancelled":
-            raise Cancelled()
-        if tag == "error":
-            raise UserError(value)
-        if tag == "lost":
-            raise WorkerLost(value)
-        if tag == "crash":
-            raise RuntimeError(value)
-        return value
+        return outcome_value(*self.outcome)
 
 
 class _Worker:

@@ -24,11 +24,11 @@ from typing import Any
 import ray
 from ray import exceptions as ray_errors
 
-from ... import cpus, paths
+from ... import paths
 from ...checkpoint import Checkpoint
-from ...errors import UserError
-from ...train import Cancelled, Progress
-from .base import Executor, Handle, Update, Work, WorkerLost, event_update, keep_update, started_update
+from ...train import Progress
+from .base import (Executor, Handle, Update, Work, WorkerLost, event_update, keep_update, outcome_value, run_work,
+                   started_update)
 
 CANCEL_POLL_SECONDS = 0.05
 _fresh = True  # in a Ray worker process: no task has run in it yet
@@ -93,15 +93,7 @@ def _execute(mailbox: Any, job: str, threads: int, fn: Work, *args: Any) -> tupl
     """Run one work on ``threads`` intra-op threads (the same count as a local run: the same bits); an
     expected ending comes back as a tagged value, so its exception class survives."""
     ctx = RayContext(mailbox, job)
-    try:
-        if ctx.stopped:
-            raise Cancelled()
-        with cpus.threads(threads):
-            outcome: tuple[str, Any] = ("ok", fn(ctx, *args))
-    except Cancelled:
-        outcome = ("cancelled", "")
-    except UserError as err:
-        outcome = ("error", str(err))
+    outcome = ("cancelled", "") if ctx.stopped else run_work(fn, ctx, args, threads)
     ctx.flush()
     return outcome
 
@@ -130,11 +122,7 @@ class RayHandle(Handle):
             raise WorkerLost(f"the worker running this job stopped unexpectedly ({type(err).__name__}); "
                              "the server carried on") from None
         self.mailbox.forget.remote(self.job)
-        if tag == "cancelled":
-            raise Cancelled()
-        if tag == "error":
-            raise UserError(value)
-        return value
+        return outcome_value(tag, value)
 
 
 def _start_ray(num_cpus: int | None) -> None:

@@ -14,12 +14,10 @@ from typing import Any
 
 import torch
 
-from ... import cpus
 from ...checkpoint import Checkpoint
 from ...data import load_mnist
-from ...errors import UserError
-from ...train import Cancelled, Progress
-from .base import Work, event_update, keep_update, started_update
+from ...train import Progress
+from .base import Work, event_update, keep_update, run_work, started_update
 
 
 class ChildContext:
@@ -78,12 +76,7 @@ def serve(conn: Connection, threads: int) -> None:
 
 def run(ctx: ChildContext, fn: Work, args: tuple, threads: int) -> tuple[str, Any]:
     try:
-        with cpus.threads(threads):
-            return "ok", fn(ctx, *args)
-    except Cancelled:
-        return "cancelled", ""
-    except UserError as err:
-        return "error", str(err)
+        return run_work(fn, ctx, args, threads)
     except Exception as err:  # a bug fails this job only; the worker process serves the next
         traceback.print_exc()
         return "crash", f"internal error: {type(err).__name__}: {err}"
