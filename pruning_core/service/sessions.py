@@ -176,9 +176,7 @@ class SessionStore:
     def select(self, owner: str, line_id: str) -> Line:
         with self._lock(owner):
             session = self.load(owner)
-            line = session.line(line_id)
-            if line is None:
-                raise UserError("that line is no longer saved on the server")
+            line = _saved_line(session, line_id)
             self._save(replace(session, active=line.id))
             return line
 
@@ -191,10 +189,7 @@ class SessionStore:
     def _change(self, owner: str, line_id: str, change: Callable[[Line], Line]) -> Line:
         with self._lock(owner):
             session = self.load(owner)
-            line = session.line(line_id)
-            if line is None:
-                raise UserError("that line is no longer saved on the server")
-            line = replace(change(line), updated=time.time())
+            line = replace(change(_saved_line(session, line_id)), updated=time.time())
             self._save(session.with_line(line))
             return line
 
@@ -266,3 +261,11 @@ def _mtime(path: Path) -> float:
         return path.stat().st_mtime
     except OSError:
         return 0.0
+
+
+def _saved_line(session: Session, line_id: str) -> Line:
+    """The session's line ``line_id``, or a UserError if it is no longer stored (evicted or deleted)."""
+    line = session.line(line_id)
+    if line is None:
+        raise UserError("that line is no longer saved on the server")
+    return line
