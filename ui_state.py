@@ -26,6 +26,7 @@ from pruning_core import checkpoint, lab, paths
 from pruning_core.checkpoint import Checkpoint
 from pruning_core.data import Mnist, load_mnist
 from pruning_core.errors import UserError
+import ui_memo
 import ui_session
 from pruning_core.service import estimate, shared
 from pruning_core.service.jobs import Job, JobQueue
@@ -126,9 +127,10 @@ def model_name(ckpt: Checkpoint) -> str:
 
 def card(ckpt: Checkpoint) -> dict:
     """The model card's numbers: accuracy, sparsity %, weights left."""
-    info = lab.summary(ckpt, accuracy=ckpt.accuracy)
-    return {"name": model_name(ckpt), "accuracy": info["accuracy"], "nonzero": info["nonzero"],
-            "total": info["total"], "sparsity": 100.0 * (1 - info["nonzero"] / info["total"])}
+    accuracy = ckpt.accuracy if ckpt.accuracy is not None else lab.summary(ckpt)["accuracy"]
+    nonzero, total = ui_memo.nonzero_total(ckpt)  # counted once per checkpoint: the card is on every page run
+    return {"name": model_name(ckpt), "accuracy": accuracy, "nonzero": nonzero, "total": total,
+            "sparsity": 100.0 * (1 - nonzero / total)}
 
 
 def owner() -> str:

@@ -6,6 +6,7 @@ import math
 
 import streamlit as st
 
+import ui_memo
 import ui_state
 import ui_steps
 from pruning_core import lab
@@ -49,7 +50,7 @@ def line_chart(line, key: str, height: int = CHART_HEIGHT) -> None:
 
 def diagram(ckpt, key: str, when: str = "") -> None:
     """The 784-300-100-10 diagram of ``ckpt`` with its connections per layer."""
-    counts = lab.layer_counts(ckpt)
+    counts = ui_memo.layer_counts(ckpt)
     total = sum(c["total"] for c in counts.values())
     ui_state.chart(network.diagram(ui_steps.widths(ckpt), counts, height=300),
                    f"The network{when}: look at the counts over each layer - fc1, from the pixels, holds "
@@ -172,7 +173,8 @@ with controls:
                            key="lr", help=f"{LR_MIN:g} to {LR_MAX:g}. Han et al. retrain with 1/10 of the "
                                           "original learning rate.")
     bad_recipe = recipe_problem(epochs, lr)
-    bad_prune = bad_recipe or prune_problem(ckpt, percent, scope, int(epochs), lr)
+    # Once per model and settings: checking that the percent is reachable sums every mask (~20 ms).
+    bad_prune = bad_recipe or ui_memo.per_model_call(ckpt, prune_problem, percent, scope, int(epochs), lr)
     schedule_text = st.text_input("Schedule for Step and Play (% of all weights)",
                                   ", ".join(f"{p:g}" for p in player.DEFAULT_SCHEDULE), key="schedule",
                                   help="The reference schedule by default: one prune + retrain step per percent.")

@@ -5,9 +5,13 @@ the finished steps (the fc1 mask next to that diagram). Plain data in: layer wid
 Drawing 266,200 lines is neither possible nor readable, so each layer shows a few representative neurons and
 the lines between them stand for all connections: the share of lines drawn equals the share of weights kept.
 Lines disappear in one fixed (seeded) order, so scrubbing through steps only ever removes lines.
+
+``diagram`` is built once per distinct input and shared: every student opens the Prune page on the same
+default model, and building it took ~40 ms of the server's one interpreter per page run (py-spy, issue 17).
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -74,7 +78,16 @@ def _axes(fig: go.Figure, widths: Sequence[int], **where) -> None:
 
 def diagram(widths: Sequence[int], counts: Mapping[str, Mapping[str, int]], title: str | None = None,
             height: int = 360) -> go.Figure:
-    """The network's layers as columns of neurons; lines between them thin out with the weights pruned."""
+    """The network's layers as columns of neurons; lines between them thin out with the weights pruned.
+    The figure is shared by every call with the same input (see the module docstring): do not modify it."""
+    return _diagram(tuple(widths), tuple((layer, count["nonzero"], count["total"]) for layer, count in counts.items()),
+                    title, height)
+
+
+@functools.lru_cache(maxsize=256)  # a few models per student; each figure is a few kB
+def _diagram(widths: tuple[int, ...], layers: tuple[tuple[str, int, int], ...], title: str | None,
+             height: int) -> go.Figure:
+    counts = {layer: {"nonzero": nonzero, "total": total} for layer, nonzero, total in layers}
     fig = go.Figure(_diagram_traces(widths, counts))
     fig.update_layout(annotations=_labels(widths, counts))
     _axes(fig, widths)

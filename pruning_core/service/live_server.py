@@ -29,8 +29,10 @@ class Server:
     """One server process on 127.0.0.1 with its own runs directory; ``start`` again after ``kill`` restarts it
     on the same port and runs directory, as a teacher would between lessons."""
 
-    def __init__(self, runs_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None) -> None:
-        self.runs_dir, self.log_path, self.port = runs_dir, log_path, free_port()
+    def __init__(self, runs_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None,
+                 app_dir: Path = paths.APP_DIR) -> None:
+        # app_dir: another checkout of the app (bench/page_open.py times the code before a change beside it)
+        self.runs_dir, self.log_path, self.port, self.app_dir = runs_dir, log_path, free_port(), app_dir
         self.env = {**os.environ, paths.ENV_RUNS: str(runs_dir), **(extra_env or {})}
         self.proc: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{self.port}"
@@ -40,7 +42,7 @@ class Server:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
                  "--server.headless", "true", "--server.address", "127.0.0.1"],
-                cwd=paths.APP_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                cwd=self.app_dir, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.time() + START_TIMEOUT_S
         while True:
             try:

@@ -84,7 +84,10 @@ class SessionStore:
         be read ends the line there."""
         models = []
         if since == 0:
-            start = builtin(line.start.builtin).copy() if line.start.builtin else \
+            # A shipped start shares the server's weights (never modified: a prune step works on a copy), so
+            # a new student costs no deep copy and pages count its weights once per server (ui_memo.py).
+            shipped = builtin(line.start.builtin) if line.start.builtin else None
+            start = replace(shipped, history=list(shipped.history)) if shipped else \
                 self._read(owner, line, paths.LINE_START)
             start.origin = line.start.label
             models.append(start)
