@@ -17,7 +17,8 @@ from . import analyze, checkpoint, cpus, lab
 from .cli_args import (EXIT_USAGE, Parser, count_arg, counts_arg, fraction_arg, hidden_arg, lr_arg, one_line,
                        out_dir, out_file, percent_arg, percents_arg, scopes_arg, text_of)
 from .research import experiments
-from .service import executors, sweep
+from .service import executors, fanout, sweep
+from .service.experiment_runs import ExecutorRunner
 from .data import load_mnist, resolve_device
 from .errors import UserError
 from .progress import ProgressBar
@@ -65,7 +66,7 @@ def build_parser() -> Parser:
     p.add_argument("--widths", type=counts_arg, default=[], help="first hidden layer widths (trains baselines)")
     p.add_argument("--retrain-epochs", type=count_arg, default=1)
     p.add_argument("--lr", type=lr_arg)
-    p.add_argument("--executor", choices=executors.NAMES, help="default: $PRUNE_LAB_EXECUTOR or local")
+    add_executor(p, "its points")
 
     p = sub.add_parser("evaluate", parents=[common], help="test accuracy and sparsity of a checkpoint")
     p.add_argument("--checkpoint", required=True)
@@ -81,24 +82,48 @@ def build_parser() -> Parser:
     p.add_argument("--name", choices=experiments.NAMES, action="append",
                    help="one experiment (repeatable; default: all)")
     p.add_argument("--quick", action="store_true", help="one seed, few points (about a minute)")
+    add_executor(p, "its runs")
     p = sub.add_parser("report", parents=[common], help="regenerate docs/reproduction.md from real runs")
     p.add_argument("--quick", action="store_true", help="a tiny smoke version (does not ship checkpoints)")
     p.add_argument("--out", type=out_file, default=Path("docs/reproduction.md"))
     p.add_argument("--render-only", action="store_true", help="re-write the report from its stored results")
+    add_executor(p, "the experiments' runs")
     return parser
+
+
+def add_executor(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--executor", choices=executors.NAMES,
+                   help=f"where {what} run, one thread each (default: $PRUNE_LAB_EXECUTOR or local)")
 
 
 def run_report(args: argparse.Namespace, bar: ProgressBar) -> dict:
     from .research import report  # heavy (plotly, all studies): only for this command
-    written = report.main(args.quick, args.out, ship=not args.quick, render_only=args.render_only)
-    return {"report": str(written.resolve())}
+    runner = experiment_runner(args)
+    try:
+        written = report.main(args.quick, args.out, ship=not args.quick, render_only=args.render_only,
+                              runner=runner)
+    finally:
+        runner.close()
+    return {"report": str(written.resolve()), "executor": runner.executor.name if runner.executor else None}
 
 
 def run_experiments(args: argparse.Namespace, bar: ProgressBar) -> dict:
     saved = {}
-    for name in args.name or experiments.NAMES:
-        saved[name] = str(experiments.save_results(name, experiments.run_experiment(name, args.quick, [bar])))
-    return {"saved": saved}
+    runner = experiment_runner(args)
+    try:
+        for name in args.name or experiments.NAMES:
+            print(f"experiment {name}:", file=sys.stderr, flush=True)
+            results = experiments.run_experiment(name, args.quick, runner=runner)
+            saved[name] = str(experiments.save_results(name, results))
+    finally:
+        runner.close()
+    return {"executor": runner.executor.name if runner.executor else None, "saved": saved}
+
+
+def experiment_runner(args: argparse.Namespace) -> ExecutorRunner:
+    """The experiments' independent runs as works on ``--executor`` (on CPUs, as they always ran), a
+    progress line on stderr."""
+    return ExecutorRunner(args.executor, cpus.AVAILABLE, on_progress=fanout.ProgressLine(sys.stderr))
 
 
 def run_train(args: argparse.Namespace, bar: ProgressBar) -> dict:
@@ -144,7 +169,7 @@ def run_sweep(args: argparse.Namespace, bar: ProgressBar) -> dict:
     executor = executors.create(args.executor, slots=cpus.AVAILABLE)
     try:
         results = sweep.run(checkpoint.resolve(args.checkpoint).read_bytes(), points, executor,
-                            args.retrain_epochs, args.lr, on_progress=sweep.ProgressLine(sys.stderr))
+                            args.retrain_epochs, args.lr, on_progress=fanout.ProgressLine(sys.stderr))
     finally:
         executor.close()
     return {"executor": executor.name, "slots": executor.slots, "checkpoint": str(checkpoint.resolve(args.checkpoint)),

@@ -4,6 +4,7 @@ another process, and a killed worker fails its job with a reason while the submi
 small: Ray start-up alone takes seconds."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import time
@@ -13,10 +14,12 @@ import pytest
 
 from pruning_core import checkpoint, cli
 from pruning_core.errors import UserError
+from pruning_core.research import experiments
 from pruning_core.service import executors, sweep, tasks
 from pruning_core.service.jobs import JobQueue
 from pruning_core.service.records import JobStatus
 from pruning_core.train import Cancelled
+from tests.helpers import wait_finished
 
 ray = pytest.importorskip("ray")
 
@@ -179,3 +182,27 @@ def test_a_dead_worker_process_fails_its_dashboard_job_and_the_queue_goes_on(loc
     again = tasks.prune(queue, [checkpoint.load("baseline")], [50.0], "global", 0, 0.001, tasks.Client("c"))
     wait_for(lambda: again.snapshot().status.finished)
     assert again.snapshot().status == JobStatus.DONE
+
+
+@pytest.mark.slow
+def test_quick_experiment_job_runs_on_the_executor_with_live_points_and_cancel(executor) -> None:
+    """The Experiments page's job: its work runs in a worker (not the queue's thread), its points stream back
+    one by one while it runs, and Cancel stops it within a batch."""
+    settings = experiments.ExperimentSettings((50.0, 90.0), 0, 0, (1,))
+    tiny = experiments.ExperimentPlan(True, settings, experiments.QUICK.width_300_vs_600)
+    queue = queue_on(executor)
+    snap = wait_finished(tasks.quick_experiment(queue, "global_vs_layer", "Global vs layer", tasks.Client("d"), tiny))
+    assert snap.status == JobStatus.DONE, snap.error
+    assert len(snap.outcome.points) == snap.spec.expected == 4 and snap.outcome.results["runs"][1]["scope"] == "layer"
+    assert [p["scope"] for p in snap.outcome.points] == ["global", "global", "layer", "layer"]
+    # One retraining epoch per point: the first point is on the page while the rest still train.
+    slower = experiments.ExperimentPlan(True, dataclasses.replace(settings, retrain_epochs=1), tiny.width_300_vs_600)
+    job = tasks.quick_experiment(queue, "global_vs_layer", "Global vs layer", tasks.Client("d"), slower)
+    wait_for(lambda: job.snapshot().outcome.points or job.snapshot().status.finished)
+    assert job.snapshot().status == JobStatus.RUNNING
+    asked = time.monotonic()
+    queue.cancel(job)
+    wait_for(lambda: job.snapshot().status.finished, timeout=30)
+    snap = job.snapshot()
+    assert snap.status == JobStatus.CANCELLED and time.monotonic() - asked < 5
+    assert 1 <= len(snap.outcome.points) < 4 and snap.outcome.results is None

@@ -79,3 +79,43 @@ def test_report_sections_are_typed_and_optional():
     assert ReportSections.from_dict(newer).paper is None and ReportSections.from_dict(newer).moon is None
     with pytest.raises(UserError, match="unexpected layout"):
         ReportSections.from_dict({"sections": {"timing": {"seconds": {"1000": {"dense": "fast"}}}}})
+
+
+# One retraining epoch, so the runs really train: the shipped seed's baseline and a trained one (seed 1, 0
+# epochs), both scopes; two widths trained one epoch each.
+SMALL = experiments.ExperimentPlan(
+    quick=True,
+    global_vs_layer=experiments.ExperimentSettings((90.0,), 0, 1, (experiments.SHIPPED_SEED, 1)),
+    width_300_vs_600=experiments.ExperimentSettings((90.0,), 1, 1, (1,), ((30, 10), (60, 10))))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", experiments.NAMES)
+def test_runs_on_the_local_executor_equal_the_sequential_runs(tiny, name):
+    """The report's runs as works on two worker processes give the stored format and exactly the numbers of
+    one run after another on as many threads (1): stored results need no regeneration."""
+    from pruning_core import cpus
+    from pruning_core.service import experiment_runs
+
+    with cpus.threads(1):
+        alone = experiments.run_experiment(name, plan=SMALL)
+    seen = []
+    runner = experiment_runs.ExecutorRunner("local", slots=2, threads=1,
+                                            on_progress=lambda fraction, done, total: seen.append(done))
+    try:
+        spread = experiments.run_experiment(name, plan=SMALL, runner=runner)
+    finally:
+        runner.close()
+    assert spread["runs"] == alone["runs"] and spread["settings"] == alone["settings"]
+    assert len(spread["runs"]) == {"global_vs_layer": 4, "width_300_vs_600": 2}[name]
+    # every work finished, a seed's baseline counted once (global_vs_layer: 2 baselines + 4 runs)
+    assert seen[-1] == len(experiment_runs.pieces(name, SMALL.settings(name), 1)) == {"global_vs_layer": 6,
+                                                                                      "width_300_vs_600": 2}[name]
+    assert moved(name, spread["runs"])  # the runs trained and pruned: equality is not two untouched copies
+
+
+def moved(name: str, runs: list[dict]) -> bool:
+    """Some accuracy changed within a run: retraining after a prune, or pruning a trained width."""
+    if name == "global_vs_layer":
+        return any(p["accuracy_after_prune"] != p["accuracy_after_retrain"] for r in runs for p in r["points"])
+    return any(r["points"][0]["accuracy"] != r["points"][-1]["accuracy"] for r in runs)

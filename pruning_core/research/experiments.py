@@ -80,7 +80,13 @@ FULL = ExperimentPlan(
     quick=False,
     global_vs_layer=ExperimentSettings(REFERENCE_PERCENTS, 20, 1, (SHIPPED_SEED, 1, 2)),
     width_300_vs_600=ExperimentSettings((50.0, 80.0, 90.0, 95.0), 20, 1, (1, 2, 3), WIDTHS))
+SCOPES = ("global", "layer")
 OnPoint = Callable[[dict], None]
+Runner = Callable[[str, ExperimentSettings], list[dict]]  # (experiment, its settings) -> its ``runs``, in order
+
+
+def _ignore(point: dict) -> None:
+    """The ``on_point`` of a caller that does not watch points."""
 
 
 def plan_for(quick: bool) -> ExperimentPlan:
@@ -94,16 +100,39 @@ def results_dir() -> Path:
 
 def run_experiment(name: str, quick: bool = True, callbacks: Sequence[Callback] = (),
                    should_stop: Callable[[], bool] | None = None, on_point: OnPoint | None = None,
-                   plan: ExperimentPlan | None = None) -> dict:
+                   plan: ExperimentPlan | None = None, runner: Runner | None = None) -> dict:
     """Run one experiment with ``plan`` (default: the standard quick or full plan); returns its results dict.
     ``on_point(point)`` sees each point as it is made (the dashboard fills its chart live); ``should_stop``
-    cancels at the next training batch."""
+    cancels at the next training batch. ``runner`` runs the experiment's independent runs (default: one after
+    another, here, with the three arguments above; ``service.experiment_runs``: as works on an executor)."""
     plan = plan or plan_for(quick)
     s = plan.settings(name)
-    runner = _scopes if name == "global_vs_layer" else _widths
-    runs = runner(s, list(callbacks), should_stop, on_point or (lambda point: None))
+    runs = (runner or sequential(callbacks, should_stop, on_point or _ignore))(name, s)
     return {"name": name, "quick": plan.quick, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
             "settings": s.to_dict(), "runs": runs}
+
+
+def run_keys(name: str, s: ExperimentSettings) -> list[tuple]:
+    """The experiment's independent runs in their stored order: (seed, scope) or (seed, hidden) each."""
+    return [(seed, kind) for seed in s.seeds for kind in (SCOPES if name == "global_vs_layer" else s.widths)]
+
+
+def sequential(callbacks: Sequence[Callback] = (), should_stop: Callable[[], bool] | None = None,
+               on_point: OnPoint = _ignore) -> Runner:
+    """The runner that makes every run in this thread, in order (a seed's baseline is trained once, for both
+    scopes)."""
+    def run(name: str, s: ExperimentSettings) -> list[dict]:
+        bases: dict[int, checkpoint.Checkpoint] = {}
+        runs = []
+        for seed, kind in run_keys(name, s):
+            if name == "width_300_vs_600":
+                runs.append(width_run(s, kind, seed, callbacks, should_stop, on_point))
+                continue
+            if seed not in bases:
+                bases[seed] = seed_baseline(seed, s.train_epochs, callbacks, should_stop)
+            runs.append(scope_run(bases[seed], s, kind, seed, callbacks, should_stop, on_point))
+        return runs
+    return run
 
 
 def runs_from_points(points: Sequence[dict], keys: tuple[str, str]) -> list[dict]:
@@ -115,7 +144,8 @@ def runs_from_points(points: Sequence[dict], keys: tuple[str, str]) -> list[dict
     return list(runs.values())
 
 
-def _baseline(seed: int, epochs: int, callbacks: list, should_stop) -> checkpoint.Checkpoint:
+def seed_baseline(seed: int, epochs: int, callbacks: Sequence[Callback] = (),
+                  should_stop: Callable[[], bool] | None = None) -> checkpoint.Checkpoint:
     """The seed-preset baseline for ``seed``: the shipped one for its own seed and recipe, else trained here,
     so seeds vary the initial weights and data order of the whole experiment, not only the retraining."""
     recipe = preset("seed", seed=seed, epochs=epochs)
@@ -124,43 +154,39 @@ def _baseline(seed: int, epochs: int, callbacks: list, should_stop) -> checkpoin
     return lab.train_baseline(recipe, ModelSettings(), "cpu", callbacks, should_stop)
 
 
-def _scopes(s: ExperimentSettings, callbacks: list, should_stop, on_point: OnPoint) -> list[dict]:
-    runs = []
-    for seed in s.seeds:
-        base = _baseline(seed, s.train_epochs, callbacks, should_stop)
-        for scope in ("global", "layer"):
-            start = base
-            run = {"scope": scope, "seed": seed, "baseline_accuracy": base.accuracy, "points": []}
-            runs.append(run)
-            for ckpt in lab.schedule(start, s.percents, scope, s.retrain_epochs, None, callbacks, should_stop):
-                step = ckpt.history[-1]
-                point = {"percent": step.percent, "sparsity": step.sparsity,
-                         "accuracy_after_prune": step.accuracy_after_prune,
-                         "accuracy_after_retrain": step.accuracy_after_retrain}
-                run["points"].append(point)
-                on_point({"scope": scope, "seed": seed, **point})
-    return runs
+def scope_run(base: checkpoint.Checkpoint, s: ExperimentSettings, scope: str, seed: int,
+              callbacks: Sequence[Callback] = (), should_stop: Callable[[], bool] | None = None,
+              on_point: OnPoint = _ignore) -> dict:
+    """One global_vs_layer run: iterative prune -> retrain of ``base`` with ``scope`` over the percents."""
+    run = {"scope": scope, "seed": seed, "baseline_accuracy": base.accuracy, "points": []}
+    for ckpt in lab.schedule(base, s.percents, scope, s.retrain_epochs, None, callbacks, should_stop):
+        step = ckpt.history[-1]
+        point = {"percent": step.percent, "sparsity": step.sparsity,
+                 "accuracy_after_prune": step.accuracy_after_prune,
+                 "accuracy_after_retrain": step.accuracy_after_retrain}
+        run["points"].append(point)
+        on_point({"scope": scope, "seed": seed, **point})
+    return run
 
 
-def _widths(s: ExperimentSettings, callbacks: list, should_stop, on_point: OnPoint) -> list[dict]:
+def width_run(s: ExperimentSettings, hidden: Sequence[int], seed: int, callbacks: Sequence[Callback] = (),
+              should_stop: Callable[[], bool] | None = None, on_point: OnPoint = _ignore) -> dict:
+    """One width_300_vs_600 run: train ``hidden`` with ``seed``, prune it globally over the percents, and
+    measure the active neurons before pruning and after each step."""
     test = load_mnist("cpu").test
-    runs = []
-    for seed in s.seeds:
-        for hidden in map(list, s.widths):
-            recipe = preset("seed", epochs=s.train_epochs, seed=seed)
-            model = lab.train_baseline(recipe, ModelSettings(hidden=tuple(hidden)), "cpu", callbacks, should_stop)
-            run = {"hidden": hidden, "seed": seed, "baseline_accuracy": model.accuracy, "points": []}
-            runs.append(run)
-            states = [model, *lab.schedule(model, s.percents, "global", s.retrain_epochs, None,
-                                           callbacks, should_stop)]
-            for ckpt in states:
-                means = analyze.class_mean_active(ckpt, test)
-                point = {"percent": ckpt.history[-1].percent if ckpt.history else 0.0,
-                         "accuracy": ckpt.accuracy, "active_fraction": active_fraction(means, ckpt, test),
-                         "active_per_digit": means}
-                run["points"].append(point)
-                on_point({"hidden": hidden, "seed": seed, **point})
-    return runs
+    hidden = list(hidden)
+    recipe = preset("seed", epochs=s.train_epochs, seed=seed)
+    model = lab.train_baseline(recipe, ModelSettings(hidden=tuple(hidden)), "cpu", callbacks, should_stop)
+    run = {"hidden": hidden, "seed": seed, "baseline_accuracy": model.accuracy, "points": []}
+    states = [model, *lab.schedule(model, s.percents, "global", s.retrain_epochs, None, callbacks, should_stop)]
+    for ckpt in states:
+        means = analyze.class_mean_active(ckpt, test)
+        point = {"percent": ckpt.history[-1].percent if ckpt.history else 0.0,
+                 "accuracy": ckpt.accuracy, "active_fraction": active_fraction(means, ckpt, test),
+                 "active_per_digit": means}
+        run["points"].append(point)
+        on_point({"hidden": hidden, "seed": seed, **point})
+    return run
 
 
 def active_fraction(means: dict[str, list[float]], ckpt: checkpoint.Checkpoint, split: Split) -> dict[str, float]:

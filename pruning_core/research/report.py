@@ -23,9 +23,11 @@ from .reproduce import ReportPlan
 
 
 def generate(plan: ReportPlan, out: Path, ship: bool, log: Callable[[str], None],
-             experiment_plan: experiments.ExperimentPlan | None = None) -> Path:
+             experiment_plan: experiments.ExperimentPlan | None = None,
+             runner: experiments.Runner | None = None) -> Path:
     """Run everything in ``plan`` and write the report to ``out`` (figures beside it in ``figures/``); the two
-    experiments run with ``experiment_plan`` (default: the standard plan of the same mode)."""
+    experiments run with ``experiment_plan`` (default: the standard plan of the same mode), their independent
+    runs by ``runner`` (default: one after another here; the CLI passes the executor's)."""
     started = time.time()
     sections: dict = {}
     for name, run in (("reference", reproduce.reference_schedule), ("sensitivity", reproduce.layer_sensitivity),
@@ -37,7 +39,7 @@ def generate(plan: ReportPlan, out: Path, ship: bool, log: Callable[[str], None]
     sections["timing"] = reproduce.inference_timing(checkpoint.load("paper-98"), plan.timing_repeats)
     for name in experiments.NAMES:
         log(f"report: experiment {name} ...")
-        sections[name] = experiments.run_experiment(name, quick=plan.quick, plan=experiment_plan)
+        sections[name] = experiments.run_experiment(name, quick=plan.quick, plan=experiment_plan, runner=runner)
         if not plan.quick:
             experiments.save_results(name, sections[name])
     run = {"command": "python -m pruning_core report" + (" --quick" if plan.quick else ""),
@@ -113,7 +115,8 @@ def _log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def main(quick: bool, out: str, ship: bool, render_only: bool = False) -> Path:
+def main(quick: bool, out: str, ship: bool, render_only: bool = False,
+         runner: experiments.Runner | None = None) -> Path:
     if render_only:
         return render_stored(Path(out), _log)
-    return generate(reproduce.QUICK if quick else ReportPlan(), Path(out), ship, _log)
+    return generate(reproduce.QUICK if quick else ReportPlan(), Path(out), ship, _log, runner=runner)

@@ -15,18 +15,18 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from .. import checkpoint, cpus, lab
 from ..checkpoint import Checkpoint
 from ..errors import UserError
 from ..settings import ModelSettings, PruneSettings
-from .executors import Context, Executor, Handle
+from . import fanout
+from .executors import Context, Executor
+from .fanout import OnProgress
 from .works import decoded
 
-POLL_SECONDS = 0.1
 ORIGIN = "sweep"
 
 
@@ -36,9 +36,6 @@ class Point:
     scope: str
     seed: int
     width: int
-
-
-OnProgress = Callable[[float, int, int], None]  # (fraction of all work done, points done, points in all)
 
 
 def plan(start: Checkpoint, percents: Sequence[float], scopes: Sequence[str], seeds: Sequence[int] = (),
@@ -84,71 +81,21 @@ def prune_point(ctx: Context, data: bytes, point: Point, retrain_epochs: int, lr
 
 def run(start_bytes: bytes, points: Sequence[Point], executor: Executor, retrain_epochs: int = 1,
         lr: float | None = None, threads: int = 1, on_progress: OnProgress | None = None) -> list[dict]:
-    """Run every point on ``executor``; results in ``points`` order. The first failing point cancels the rest
-    and raises its error (a ``UserError`` naming the point)."""
-    start = decoded(start_bytes, ORIGIN)
+    """Run every point on ``executor`` (``fanout.gather``); results in ``points`` order. The first failing
+    point cancels the rest and raises its error (a ``UserError`` naming the point)."""
+    own_width = decoded(start_bytes, ORIGIN).model.settings.hidden[0]
     shared = executor.share(start_bytes)
-    own_width = start.model.settings.hidden[0]
-    results: dict[Point, dict] = {}
-    running: dict[Handle, Any] = {}  # handle -> the Point it computes, or the (width, seed) it trains
-    fractions: dict[Handle, float] = {}
+    pieces = []
     for point in points:
+        label = (f"sweep point (percent {point.percent:g}, scope {point.scope}, seed {point.seed}, "
+                 f"width {point.width})")
+        rest = (point, retrain_epochs, lr, threads)
         if point.width == own_width:
-            running[executor.submit(prune_point, shared, point, retrain_epochs, lr, threads)] = point
-    for key in dict.fromkeys((p.width, p.seed) for p in points if p.width != own_width):
-        running[executor.submit(train_width, shared, *key, threads)] = key
-    units = len(points) + len([k for k in running.values() if isinstance(k, tuple)])
-    try:
-        while running:
-            for handle in [h for h in running if h.done()]:
-                what = running.pop(handle)
-                fractions.pop(handle, None)
-                value = _result(handle, what)
-                if isinstance(what, Point):
-                    results[what] = value
-                    continue
-                trained = executor.share(value)
-                for point in points:
-                    if (point.width, point.seed) == what:
-                        running[executor.submit(prune_point, trained, point, retrain_epochs, lr, threads)] = point
-            for handle in running:
-                for update in handle.updates():
-                    if update.kind == "event" and update.payload.get("total_steps"):
-                        fractions[handle] = update.payload["step"] / update.payload["total_steps"]
-            if on_progress:
-                finished = units - len(running)
-                on_progress((finished + sum(fractions.values())) / units, len(results), len(points))
-            if running:
-                time.sleep(POLL_SECONDS)
-    finally:
-        for handle in running:  # an error or Ctrl+C: nothing keeps computing for nobody
-            handle.cancel()
+            pieces.append(fanout.Piece(point, prune_point, (shared, *rest), label))
+        else:  # after its (width, seed) baseline, trained once for all its points
+            pieces.append(fanout.Piece(point, prune_point, rest, label, needs=(point.width, point.seed)))
+    for width, seed in dict.fromkeys((p.width, p.seed) for p in points if p.width != own_width):
+        pieces.append(fanout.Piece((width, seed), train_width, (shared, width, seed, threads),
+                                   f"sweep point (baseline of width {width}, seed {seed})"))
+    results = fanout.gather(executor, pieces, on_progress)
     return [results[point] for point in points]
-
-
-def _result(handle: Handle, what: Any) -> Any:
-    try:
-        return handle.result()
-    except UserError as err:
-        label = (f"percent {what.percent:g}, scope {what.scope}, seed {what.seed}, width {what.width}"
-                 if isinstance(what, Point) else f"baseline of width {what[0]}, seed {what[1]}")
-        raise UserError(f"sweep point ({label}) failed: {err}") from None
-
-
-class ProgressLine:
-    """``on_progress`` for a terminal: one redrawn line (a line per finished point when stderr is a file)."""
-
-    WIDTH = 30
-
-    def __init__(self, stream: Any) -> None:
-        self.stream, self.interactive, self.shown = stream, stream.isatty(), -1
-
-    def __call__(self, fraction: float, done: int, total: int) -> None:
-        if not self.interactive and done == self.shown:
-            return
-        filled = int(self.WIDTH * min(1.0, fraction))
-        text = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total} points"
-        end = "\n" if done == total or not self.interactive else ""
-        self.stream.write(("\r\x1b[2K" if self.interactive else "") + text + end)
-        self.stream.flush()
-        self.shown = done

@@ -2,8 +2,9 @@
 
 A *work* is a picklable top-level function ``fn(ctx, *args) -> result`` (``result`` picklable too). It reports
 progress with ``ctx.report(event)``, polls ``ctx.should_stop()`` at batch boundaries (the engine's
-``should_stop`` argument) and hands each completed checkpoint to ``ctx.keep`` - as bytes, so a result can
-cross a process or machine boundary without a shared file system.
+``should_stop`` argument), hands each completed checkpoint to ``ctx.keep`` - as bytes, so a result can
+cross a process or machine boundary without a shared file system - and each piece of its result that a
+watcher may show before the work ends (an experiment's points) to ``ctx.partial``.
 
 ``Executor.submit`` returns a ``Handle``. The submitter (the job queue, the sweep) drains ``handle.updates()``
 while the work runs - progress event dicts and kept checkpoint bytes, in the order the work produced them -
@@ -62,8 +63,8 @@ def outcome_value(tag: str, value: Any) -> Any:
 @dataclass(frozen=True)
 class Update:
     """One thing a running work handed back: ``kind`` "started" (it began in a worker), "event" (a progress
-    dict) or "keep" (``{"checkpoint": bytes, "origin": str}``: the file's bytes do not say where a model came
-    from)."""
+    dict), "keep" (``{"checkpoint": bytes, "origin": str}``: the file's bytes do not say where a model came
+    from) or "partial" (a plain dict the work passed to ``ctx.partial``)."""
 
     kind: str
     payload: dict
@@ -77,6 +78,8 @@ class Context(Protocol):
     def should_stop(self) -> bool: ...
 
     def keep(self, ckpt: Checkpoint) -> None: ...
+
+    def partial(self, item: dict) -> None: ...
 
 
 Work = Callable[..., Any]  # fn(ctx: Context, *args) -> picklable result
@@ -95,6 +98,10 @@ def started_update(fresh: bool) -> Update:
 
 def keep_update(ckpt: Checkpoint) -> Update:
     return Update("keep", {"checkpoint": checkpoint.to_bytes(ckpt), "origin": ckpt.origin})
+
+
+def partial_update(item: dict) -> Update:
+    return Update("partial", item)
 
 
 class Handle(ABC):

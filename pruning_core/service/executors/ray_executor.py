@@ -27,8 +27,8 @@ from ray import exceptions as ray_errors
 from ... import paths
 from ...checkpoint import Checkpoint
 from ...train import Progress
-from .base import (Executor, Handle, Update, Work, WorkerLost, event_update, keep_update, outcome_value, run_work,
-                   started_update)
+from .base import (Executor, Handle, Update, Work, WorkerLost, event_update, keep_update, outcome_value,
+                   partial_update, run_work, started_update)
 
 CANCEL_POLL_SECONDS = 0.05
 _fresh = True  # in a Ray worker process: no task has run in it yet
@@ -74,6 +74,9 @@ class RayContext:
 
     def keep(self, ckpt: Checkpoint) -> None:
         self.mailbox.put.remote(self.job, [keep_update(ckpt)])
+
+    def partial(self, item: dict) -> None:
+        self.mailbox.put.remote(self.job, [partial_update(item)])
 
     def should_stop(self) -> bool:
         if self.stopped:

@@ -17,7 +17,7 @@ import torch
 from ...checkpoint import Checkpoint
 from ...data import load_mnist
 from ...train import Progress
-from .base import Work, event_update, keep_update, run_work, started_update
+from .base import Work, event_update, keep_update, partial_update, run_work, started_update
 
 
 class ChildContext:
@@ -34,6 +34,9 @@ class ChildContext:
 
     def keep(self, ckpt: Checkpoint) -> None:
         self.conn.send(("update", self.job, keep_update(ckpt)))
+
+    def partial(self, item: dict) -> None:
+        self.conn.send(("update", self.job, partial_update(item)))
 
 
 def serve(conn: Connection, threads: int) -> None:
