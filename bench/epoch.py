@@ -10,7 +10,9 @@
   web server and students' page runs do): the measurement behind ``cpus.server_threads()``.
 * floor - only the eight matmuls an epoch cannot avoid (3 forward, 3 weight gradients, 2 input gradients;
   the images need none), batch by batch into preallocated outputs: the machine's sgemm speed at exactly
-  these shapes, measured at both thread counts; the faster one is the floor.
+  these shapes, measured at both thread counts; the faster one is the floor. The momentum-SGD floor adds
+  the optimizer's unavoidable passes (velocity read in the weight-gradient product, ``W += v``), so the
+  table also shows how much of the gap to the sgemm floor any momentum-SGD step must pay.
 * evaluation - ``evaluate`` on the 10k test set.
 
 All cases run interleaved in this process (see ``bench.timing``), so they share the same load.
@@ -91,11 +93,15 @@ def one_cpu_busy() -> Iterator[None]:
         spinner.wait()
 
 
-def floor_case(threads: int) -> Case:
+def floor_case(threads: int, momentum_sgd: bool = False) -> Case:
+    """The eight matmuls of an epoch; with ``momentum_sgd`` also the memory traffic no momentum-SGD step can
+    skip: the weight-gradient products accumulate into a velocity (read and written) and every weight
+    matrix moves by it (``W += v``: read two, write one). That is the floor of *any* implementation of the
+    recipe; the plain sgemm floor (the issue's yardstick) leaves the optimizer's passes out."""
     rows = len(load_mnist("cpu").train)
     sizes = [RECIPE.batch_size] * (rows // RECIPE.batch_size) + ([rows % RECIPE.batch_size] if rows % RECIPE.batch_size else [])
     weights = [torch.randn(o, i) for i, o in zip(SHAPES, SHAPES[1:])]
-    weight_grads = [torch.empty_like(w) for w in weights]
+    weight_grads = [torch.zeros_like(w) for w in weights]
     # Stand-ins for the input, hidden and output rows of a batch (and their gradients), allocated up front.
     acts = {b: [torch.randn(b, n) for n in SHAPES] for b in set(sizes)}
     outs = {b: [torch.empty(b, n) for n in SHAPES] for b in set(sizes)}
@@ -105,7 +111,12 @@ def floor_case(threads: int) -> Case:
             for b in sizes:
                 for layer, w in enumerate(weights):
                     torch.mm(acts[b][layer], w.T, out=outs[b][layer + 1])                 # forward
-                    torch.mm(acts[b][layer + 1].T, acts[b][layer], out=weight_grads[layer])  # dL/dW
+                    if momentum_sgd:  # dL/dW into the velocity, then the step (tiny alpha: values stay finite)
+                        torch.addmm(weight_grads[layer], acts[b][layer + 1].T, acts[b][layer], beta=RECIPE.momentum,
+                                    alpha=-1e-6, out=weight_grads[layer])
+                        w.add_(weight_grads[layer])
+                    else:
+                        torch.mm(acts[b][layer + 1].T, acts[b][layer], out=weight_grads[layer])  # dL/dW
                     if layer:
                         torch.mm(acts[b][layer + 1], w, out=outs[b][layer])              # dL/d(input)
     return run
@@ -134,6 +145,7 @@ def main(repeats: int) -> None:
                               autograd: engine_case(every, fast=False)}
     cases.update({f"engine epoch, {n} thread(s)": engine_case(n) for n in counts})
     cases.update({f"sgemm floor epoch, {n} thread(s)": floor_case(n) for n in counts})
+    cases.update({f"momentum-SGD floor epoch, {n} thread(s)": floor_case(n, momentum_sgd=True) for n in counts})
     busy = {n: f"engine epoch, {n} thread(s), another process busy on one CPU" for n in (1, 2) if n <= every}
     cases.update({name: engine_case(n, busy=True) for n, name in busy.items()} if every > 1 else {})
     cases["evaluate 10k test images"] = evaluate_case()
@@ -152,6 +164,10 @@ def main(repeats: int) -> None:
     print(f"\nfloor = faster sgemm-only epoch = {floor:.3f} s ({gflops:.0f} GFLOP/s at the layer shapes; the "
           f"issue's 90 GFLOP convention would put the floor at {ISSUE_EPOCH_FLOP / gflops / 1e9:.3f} s)")
     print(f"autograd step / fast path at {every} thread(s): {med[autograd] / ours:.2f}x")
+    for n in counts:  # what is left once the optimizer's unavoidable passes over weights and velocity count
+        sgd_floor = med[f"momentum-SGD floor epoch, {n} thread(s)"]
+        print(f"{n} thread(s): engine / momentum-SGD floor = {med[f'engine epoch, {n} thread(s)'] / sgd_floor:.2f}x; "
+              f"momentum-SGD floor / sgemm floor = {sgd_floor / floors[n]:.2f}x")
     if every > 1:
         one, two = busy[1], busy[2]
         print(f"server threads, one CPU busy elsewhere: 2 threads / 1 thread = {med[two] / med[one]:.2f}x "
