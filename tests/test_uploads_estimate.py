@@ -1,5 +1,5 @@
-"""Plain-language upload refusals (pruning_core/service/uploads.py) and the queue's wait estimate
-(pruning_core/service/estimate.py)."""
+"""Plain-language upload refusals (pruning_core/service/uploads.py); the queue's wait estimate is tested in
+tests/test_wait_estimate.py."""
 from __future__ import annotations
 
 import io
@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from pruning_core import checkpoint
-from pruning_core.service import estimate, uploads
+from pruning_core.service import uploads
 
 
 class Payload:
@@ -51,17 +51,3 @@ def test_every_upload_failure_has_a_plain_message_and_keeps_the_detail():
         assert err.detail.startswith("mine.pt: ")
         for python_word in ("Error", "unpickl", "Traceback"):
             assert python_word not in str(err)
-
-
-def test_wait_is_the_work_ahead_over_the_workers_at_the_measured_speed():
-    per_epoch = estimate.seconds_per_epoch([(1, 10.0), (2, 30.0), (1, 12.0), (0, 5.0)])
-    assert per_epoch == 12.0  # median of 10, 15, 12 s per epoch; a zero-size sample is ignored
-    assert estimate.seconds_per_epoch([]) is None
-    # One worker: the running job's 0.5 epochs left, then two queued jobs of 1 and 2 epochs.
-    assert estimate.wait_seconds([0.5], [1, 2], 1, 10.0) == pytest.approx(35.0)
-    # Two workers, one idle: the 1-epoch job starts at once (free at 10 s), the 2-epoch one takes the other
-    # worker when the running job ends (5 s); ours gets the first free worker, at 10 s.
-    assert estimate.wait_seconds([0.5], [1, 2], 2, 10.0) == pytest.approx(10.0)
-    assert estimate.wait_seconds([], [], 1, 10.0) == 0.0
-    assert estimate.describe(None) == "wait not measured yet"
-    assert estimate.describe(35.0) == "about 35 s" and estimate.describe(150.0) == "about 2 min"

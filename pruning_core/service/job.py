@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from . import remote, runs
+from . import estimate, remote, runs
 from .. import cpus
 from ..checkpoint import Checkpoint
 from ..errors import UserError
@@ -42,6 +42,7 @@ class Job:
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self.executor: Executor | None = None  # set by the queue: where ``remote`` works run
+        self.estimated_wait: float | None = None  # set by the queue: its wait estimate when it queued the job
 
     def cancel(self) -> None:
         """Ask the job to stop at its next batch boundary (or not to start, if still queued)."""
@@ -64,6 +65,16 @@ class Job:
         between the queue's start and now against another machine's clock): the job's own time starts then."""
         with self._lock:
             self.started = min(max(at, self.started or at), time.time())
+
+    def sample(self, until: float, crowded: bool) -> estimate.Sample:
+        """This job's time on its worker from its start to ``until`` and the work it did in it, for the wait
+        estimate: training calls begun, epochs trained (its share of ``spec.size``) and the training loops' own
+        time. A finished job's whole time; a running one's so far."""
+        snap = self.snapshot()
+        calls = max(1, sum(event.kind == "pruned" for event in snap.events))
+        return estimate.Sample(calls, self.spec.size * snap.fraction, until - (snap.started or until),
+                               estimate.training_seconds((event.kind, event.seconds) for event in snap.events),
+                               crowded)
 
     def touch(self) -> None:
         """A page is still showing this job (called on every poll): a queued job nobody watches is dropped."""
@@ -98,6 +109,10 @@ class Job:
         with self._lock:
             self.status, self.started = JobStatus.RUNNING, time.time()
         self.run_record.set_status(JobStatus.RUNNING)
+        # The wait on the queue's clock from the moment it was estimated, beside the estimate: bench/load_test.py
+        # checks one against the other (a continued run's settings are not written again, so both are here).
+        self.run_record.log({"kind": "started", "waited_s": self.started - self.created,
+                             "estimated_wait_s": self.estimated_wait})
         try:
             with cpus.threads(threads):
                 work(self)

@@ -45,7 +45,7 @@ from .job import Job
 
 EXPIRE_SECONDS = 3600      # a finished job nobody collected is dropped after this (its run stays on disk)
 WATCHDOG_SECONDS = 0.5
-SPEED_SAMPLES = 20        # finished jobs whose speed the wait estimate uses (with the running ones)
+SPEED_SAMPLES = 20        # finished jobs whose times the wait estimate uses
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class JobQueue:
         self._ids = itertools.count(1)
         self._ready = threading.Condition()
         self._current: dict[int, Job | None] = {}
-        self._speeds: deque[tuple[float, float]] = deque(maxlen=SPEED_SAMPLES)  # (size, seconds) of done jobs
+        self._speeds: deque[estimate.Sample] = deque(maxlen=SPEED_SAMPLES)  # of finished jobs, newest last
         self._workers = [self._start_worker(index) for index in range(max(1, workers))]
         threading.Thread(target=self._watch, name="prune-lab-watchdog", daemon=True).start()
 
@@ -103,7 +103,8 @@ class JobQueue:
                                 "try again in a few minutes")
             self._reserved += 1
             # Kept with the run, so the estimate can be checked against the wait that followed (bench/load_test).
-            settings = {**(settings or {}), "estimated_wait_s": self._wait_for(list(self._pending))}
+            estimated = self._wait_for(list(self._pending))
+            settings = {**(settings or {}), "estimated_wait_s": estimated}
         try:
             record = runs.reopen(run) if run else runs.create(kind, spec.title, settings, owner)  # outside the lock
         except BaseException:
@@ -113,7 +114,7 @@ class JobQueue:
         with self._ready:  # the reserved place becomes the job's in one step: no gap another submit could use
             self._reserved -= 1
             job = Job(f"job-{next(self._ids)}", kind, spec, work, owner, client, record)
-            job.executor = self.executor
+            job.executor, job.estimated_wait = self.executor, estimated
             self._jobs[job.id] = job
             self._pending.append(job)
             self._ready.notify()
@@ -164,22 +165,21 @@ class JobQueue:
             return running, queued, len(self._workers)
 
     def estimated_wait(self, job: Job) -> float | None:
-        """Seconds until ``job`` (queued) starts, from the speed measured on this server: the jobs running now
-        and the last ``SPEED_SAMPLES`` finished ones (``service.estimate``); None before anything was measured."""
+        """Seconds until ``job`` (queued) starts, from the job times measured on this server: the last
+        ``SPEED_SAMPLES`` finished jobs (``service.estimate``), less what the running ones have done; None before
+        anything was measured."""
         with self._ready:
             return self._wait_for(list(itertools.takewhile(lambda j: j is not job, self._pending)))
 
     def _wait_for(self, queued: list[Job]) -> float | None:  # under self._ready
         now = time.time()
         running = [j for j in self._current.values() if j is not None]
-        fractions = {j.id: j.snapshot().fraction for j in running}
-        per_epoch = estimate.seconds_per_epoch(
-            list(self._speeds)
-            + [(j.spec.size * fractions[j.id], now - j.started) for j in running if j.started])
-        if per_epoch is None:
+        # Before any job finished on this server (a fresh one), the running jobs' speed so far.
+        cost = estimate.job_cost(self._speeds) or estimate.job_cost(j.sample(now, crowded=True) for j in running)
+        if cost is None:
             return None
-        return estimate.wait_seconds([j.spec.size * (1 - fractions[j.id]) for j in running],
-                                     [j.spec.size for j in queued], len(self._workers), per_epoch)
+        left = [cost.of(j.spec.units, j.spec.size) - (now - (j.started or now)) for j in running]
+        return estimate.wait_seconds(left, [cost.of(j.spec.units, j.spec.size) for j in queued], len(self._workers))
 
     def _expire(self) -> None:
         cutoff = time.time() - EXPIRE_SECONDS
@@ -206,14 +206,15 @@ class JobQueue:
                 while not self._pending:
                     self._ready.wait()
                 job = self._current[index] = self._pending.popleft()
+                crowded = bool(self._pending)  # others wait while it runs (the case every wait estimate is about)
             if job.last_seen < time.time() - self.limits.abandon_s:
                 job.finish(JobStatus.CANCELLED, "dropped before it started: the tab that queued it was closed")
             else:
                 job.run(self.threads)
             with self._ready:
                 self._current[index] = None
-                if job.status == JobStatus.DONE and job.started and job.finished:  # a collected job is forgotten:
-                    self._speeds.append((job.spec.size, job.finished - job.started))  # its speed is kept here
+                if job.status == JobStatus.DONE and job.started:  # a collected job is forgotten: its time stays
+                    self._speeds.append(job.sample(time.time(), crowded))  # to the moment its worker is free
 
     def _watch(self) -> None:
         """Notice a worker thread that died mid-job: fail its job with a reason, start a replacement worker;
