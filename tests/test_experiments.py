@@ -119,3 +119,19 @@ def moved(name: str, runs: list[dict]) -> bool:
     if name == "global_vs_layer":
         return any(p["accuracy_after_prune"] != p["accuracy_after_retrain"] for r in runs for p in r["points"])
     return any(r["points"][0]["accuracy"] != r["points"][-1]["accuracy"] for r in runs)
+
+
+@pytest.mark.slow
+def test_experiments_command_runs_on_the_chosen_executor(tiny, monkeypatch, capsys):
+    """``python -m pruning_core experiments --executor local``: the runs go to worker processes, the results
+    land in the results folder, progress goes to stderr and one JSON object to stdout."""
+    import json
+
+    from pruning_core import cli
+
+    monkeypatch.setattr(experiments, "QUICK", TINY)  # the plan travels to the workers as arguments
+    assert cli.main(["experiments", "--quick", "--name", "width_300_vs_600", "--executor", "local", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {"executor": "local", "saved": {"width_300_vs_600": str(tiny / "width_300_vs_600.json")}}
+    assert "2/2 works" in err
+    assert [r["hidden"] for r in experiments.load_results("width_300_vs_600")["runs"]] == [[30, 10], [60, 10]]
