@@ -9,6 +9,10 @@ A *seed* is the retraining/training shuffle seed (pruning itself is deterministi
 few percents and short training so a whole experiment finishes in under a minute on two CPU cores; the full
 versions are what ``python -m pruning_core experiments`` precomputes into ``assets/experiments/``.
 
+Each experiment is a few independent runs - one per (seed, scope) or (seed, width), ``run_keys`` - made by a
+``Runner``: ``sequential`` (this thread, one after another) by default, or one that the caller passes in
+(``service.experiment_runs``: works on an executor, two or more at once); this layer never imports it.
+
 Schema (both files): ``{"name", "quick", "created", "settings": {...}, "runs": [{..., "points": [...]}]}``;
 global_vs_layer runs carry ``scope``/``seed`` and points ``{percent, sparsity, accuracy_after_prune,
 accuracy_after_retrain}``; width runs carry ``hidden``/``seed``/``baseline_accuracy`` and points

@@ -1,7 +1,7 @@
 """Fan-out: many independent works on one executor, with live progress and every result under its key.
 
 What the sweep (``sweep.py``: its points and the baselines they start from) and the report's experiments
-(``experiment_runs.py``: one run per (scope, seed) or (width, seed)) share. A ``Piece`` is one work to
+(``experiment_runs.py``: one run per (seed, scope) or (seed, width)) share. A ``Piece`` is one work to
 submit; one that ``needs`` another's result gets it (shared once: on Ray one object-store copy) as its first
 argument and is submitted as soon as that result is in - so a training that some pieces wait for never
 holds up the pieces that do not. The first failing piece cancels every other and raises its error, named by
