@@ -122,6 +122,17 @@ def test_sweep_bad_input_is_one_line_exit_2(argv: list[str], capsys: pytest.Capt
     assert captured.err.count("\n") == 1 and captured.err.startswith("prune-lab: error:")
 
 
+@pytest.mark.parametrize("argv", [["experiments", "--quick"], ["report", "--quick", "--out", "report.md"]])
+def test_a_bad_configured_executor_stops_report_and_experiments_before_any_work(
+        argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    monkeypatch.setenv("PRUNE_LAB_EXECUTOR", "slurm")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and "unknown executor 'slurm'" in captured.err
+    assert list(tmp_path.iterdir()) == []
+
+
 def worker_pids() -> set[int]:
     """This process's local-executor worker processes (Linux: /proc)."""
     children = {int(pid) for task in Path("/proc/self/task").iterdir()

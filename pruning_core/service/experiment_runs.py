@@ -73,7 +73,8 @@ class ExecutorRunner:
 
     def __init__(self, name: str | None = None, slots: int = cpus.AVAILABLE, threads: int = 1,
                  on_progress: fanout.OnProgress | None = None) -> None:
-        self.name, self.slots, self.threads, self.on_progress = name, slots, threads, on_progress
+        self.name = executors.check(name)  # bad input fails now, not after a report's other stages
+        self.slots, self.threads, self.on_progress = slots, threads, on_progress
         self.executor: Executor | None = None
 
     def __call__(self, name: str, s: ExperimentSettings) -> list[dict]:
