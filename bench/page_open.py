@@ -1,14 +1,15 @@
-"""N students open the Prune page in the same second: the server's response time, no training (issue 17).
+"""N students open the Prune page in the same second, then press Run together: the server's response time.
 
-``.venv/bin/python -m bench.page_open [--sessions 30] [--rounds 5] [--compare DIR]``
+``.venv/bin/python -m bench.page_open [--sessions 30] [--rounds 5] [--press] [--compare DIR]``
 
-The load test's worst interaction was opening the Prune page while 30 students did it at once (p95 2.6 s;
-py-spy: the page's figures). This times that interaction alone, with the load test's light websocket clients
-(bench/ws_client.py): each round, ``--sessions`` new clients connect and ask for the page together, and every
-request's time to ``script_finished`` is a sample; the server's CPU time per page open (its process and
-worker processes, from /proc) is the figure the machine's other load moves least. ``--compare DIR`` starts a second server from another
-checkout of the app (e.g. ``git archive HEAD | tar -x -C DIR`` before a change) and alternates rounds between
-the two, so both see the same machine load: the comparison is the ratio inside one run.
+The load test's slowest interactions were opening the Prune page and pressing "Prune + retrain" while 30
+students did the same (p95 2.6 s and 3.8 s; py-spy: the page's figures and weight counts, issue 17). This times
+those alone, with the load test's light websocket clients (bench/ws_client.py): each round, ``--sessions`` new
+clients connect and ask for the page together (and with ``--press`` then all press, for a 0-epoch job), and
+every request's time to ``script_finished`` is a sample. The server process's own CPU time per student (from
+/proc; its training worker not counted) is the figure the machine's other load moves least. ``--compare DIR``
+starts a second server from another checkout of the app (e.g. ``git archive HEAD | tar -x -C DIR`` before a
+change) and alternates rounds between the two, so both see the same machine load: compare inside one run.
 """
 from __future__ import annotations
 
@@ -22,33 +23,57 @@ import tempfile
 from pathlib import Path
 
 from bench import ws_client
-from bench.load_test import cpu_seconds, percentile
+from bench.load_test import percentile
 from bench.timing import machine
 from pruning_core import paths
 from pruning_core.service.live_server import Server
 
+# The load test's job, without its retraining epoch: pressing costs the page the same, and the line of 30
+# jobs that follows each round drains in seconds instead of a minute.
+PRESS_LINK = ws_client.JOB_LINK.replace("epochs=1", "epochs=0")
+RUN = "Prune + retrain"
 
-async def one_round(url: str, sessions: int) -> list[float]:
-    """``sessions`` new students connect, then all ask for the Prune page at once; seconds per answer."""
-    clients = [ws_client.Client(ws_client.JOB_LINK) for _ in range(sessions)]
+
+def own_cpu_seconds(pid: int) -> float:
+    """CPU seconds the process ``pid`` itself used so far (all threads; not its children)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def one_round(url: str, sessions: int, press: bool) -> dict[str, list[float]]:
+    """``sessions`` new students connect, all ask for the Prune page at once, then (``press``) all press
+    "Prune + retrain" at once; seconds per answer, by interaction."""
+    clients = [ws_client.Client(PRESS_LINK) for _ in range(sessions)]
     try:
         await asyncio.gather(*(client.connect(url) for client in clients))
-        return list(await asyncio.gather(*(client.rerun() for client in clients)))
+        times = {"open": list(await asyncio.gather(*(client.rerun() for client in clients)))}
+        if press:
+            times["press"] = list(await asyncio.gather(*(client.rerun(press=RUN) for client in clients)))
+        return times
     finally:
         await asyncio.gather(*(client.close() for client in clients))
 
 
-async def measure(servers: dict[str, Server], sessions: int, rounds: int) -> dict[str, dict]:
-    """Per server: every answer's seconds, and the server's CPU seconds over its rounds (its own cost per page,
-    which the machine's other load changes far less than the wall time)."""
+async def drained(server: Server) -> None:
+    """Until no job of ``server`` is queued or running (its runs' status files say so)."""
+    while any(json.loads(status.read_text()).get("status") in ("queued", "running")
+              for status in server.runs_dir.glob(f"*/{paths.RUN_STATUS}")):
+        await asyncio.sleep(0.5)
+
+
+async def measure(servers: dict[str, Server], sessions: int, rounds: int, press: bool) -> dict[str, dict]:
+    """Per server: every answer's seconds by interaction, and the server's CPU seconds over its rounds (its own
+    cost per page, which the machine's other load changes far less than the wall time)."""
     for server in servers.values():  # the teacher's first visit: MNIST and the baselines load once per server
-        await one_round(server.url, 1)
-    measured: dict[str, dict] = {name: {"times": [], "cpu_s": 0.0} for name in servers}
+        await one_round(server.url, 1, press=False)
+    measured: dict[str, dict] = {name: {"times": {}, "cpu_s": 0.0} for name in servers}
     for _ in range(rounds):  # interleaved: each server's rounds see the same machine load
         for name, server in servers.items():
-            before = cpu_seconds(server.proc.pid)
-            measured[name]["times"] += await one_round(server.url, sessions)
-            measured[name]["cpu_s"] += cpu_seconds(server.proc.pid) - before
+            before = own_cpu_seconds(server.proc.pid)
+            for interaction, times in (await one_round(server.url, sessions, press)).items():
+                measured[name]["times"].setdefault(interaction, []).extend(times)
+            measured[name]["cpu_s"] += own_cpu_seconds(server.proc.pid) - before
+            await drained(server)
     return measured
 
 
@@ -57,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--compare", type=Path, help="another checkout of the app to time beside this one")
+    parser.add_argument("--press", action="store_true", help='then all press "Prune + retrain" at once (0 epochs)')
     args = parser.parse_args(argv)
     apps = {"this checkout": paths.APP_DIR, **({f"compare ({args.compare})": args.compare} if args.compare else {})}
     servers: dict[str, Server] = {}
@@ -69,19 +95,25 @@ def main(argv: list[str] | None = None) -> int:
                                        {"PYTHONPATH": str(app_dir)}, app_dir=app_dir)
             for server in servers.values():
                 server.start()
-            measured = asyncio.run(measure(servers, args.sessions, args.rounds))
+            measured = asyncio.run(measure(servers, args.sessions, args.rounds, args.press))
         finally:
             for server in servers.values():
                 server.stop()
-    figures = {name: {"p50_s": round(statistics.median(times), 3), "p95_s": round(percentile(times, 0.95), 3),
-                      "max_s": round(max(times), 3), "server_cpu_ms_per_open": round(1000 * m["cpu_s"] / len(times), 1),
-                      "samples": len(times)} for name, m in measured.items() for times in [m["times"]]}
+    figures = {name: {"server_cpu_ms_per_student": round(1000 * m["cpu_s"] / len(m["times"]["open"]), 1),
+                      **{interaction: {"p50_s": round(statistics.median(times), 3),
+                                       "p95_s": round(percentile(times, 0.95), 3), "max_s": round(max(times), 3),
+                                       "samples": len(times)} for interaction, times in m["times"].items()}}
+               for name, m in measured.items()}
     print(f"command: python -m bench.page_open {' '.join(sys.argv[1:] if argv is None else argv)}".rstrip())
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f}\n")
-    print("| app | p50 | p95 | max | server CPU per open | samples |\n|---|---|---|---|---|---|")
+    print("| app | interaction | p50 | p95 | max | samples |\n|---|---|---|---|---|---|")
     for name, row in figures.items():
-        print(f"| {name} | {row['p50_s']:.2f} s | {row['p95_s']:.2f} s | {row['max_s']:.2f} s | "
-              f"{row['server_cpu_ms_per_open']:.0f} ms | {row['samples']} |")
+        for interaction, times in row.items():
+            if isinstance(times, dict):
+                print(f"| {name} | {interaction} | {times['p50_s']:.2f} s | {times['p95_s']:.2f} s | "
+                      f"{times['max_s']:.2f} s | {times['samples']} |")
+    print("\nserver CPU per student (" + ", ".join(f"{name}: {row['server_cpu_ms_per_student']:.0f} ms"
+                                               for name, row in figures.items()) + ")")
     print("\n" + json.dumps(figures))
     return 0
 

@@ -39,6 +39,7 @@ from ..errors import UserError
 from .session_records import Line, Session, Start, session_from_dict, step_of
 
 OWNER = re.compile(r"[0-9a-f]{32}")
+TIMESTAMP_S = 0.05  # above a file timestamp's granularity (a kernel tick, 1-10 ms)
 SECRET = re.compile(r"[A-Za-z0-9_-]{32,64}")
 
 
@@ -69,14 +70,27 @@ class SessionStore:
         self.root, self.limits = root or paths.sessions_dir(), limits
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._parsed: dict[str, tuple[tuple[int, int, int], Session]] = {}  # owner -> (file signature, session)
 
     # -- reading -------------------------------------------------------------------------------------------
     def load(self, owner: str) -> Session:
+        """The owner's session. A page run asks a dozen times, so the parsed file is kept while its signature
+        (inode, size, mtime) is unchanged - every change is a rename onto a new file. Only a file older than
+        the read is kept: a timestamp is coarser than two quick writes, which could otherwise look alike."""
         path = self._dir(owner) / paths.SESSION_FILE
         try:
-            return session_from_dict(owner, json.loads(path.read_text(encoding="utf-8")))
+            stat = path.stat()
+            signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+            held = self._parsed.get(owner)
+            if held is not None and held[0] == signature:
+                return held[1]
+            read_at = time.time()
+            session = session_from_dict(owner, json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError, KeyError):
             return Session(owner)
+        if stat.st_mtime < read_at - TIMESTAMP_S:  # a later write cannot carry the same mtime
+            self._parsed[owner] = (signature, session)  # a frozen value: safe to share between page threads
+        return session
 
     def checkpoints(self, owner: str, line: Line, builtin: Callable[[str], Checkpoint],
                     since: int = 0) -> list[Checkpoint]:
