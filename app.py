@@ -6,6 +6,7 @@ the per-server job queue are in ``ui_state.py``.
 """
 import streamlit as st
 
+import ui_jobs
 import ui_present
 import ui_state
 from pruning_core.errors import UserError
@@ -37,7 +38,7 @@ def model_card() -> None:
 
 def job_status(snap: JobSnapshot, job: Job) -> None:
     """Waiting or running, in so many words (a queued job has done nothing yet)."""
-    state, detail = ui_state.job_state(job, snap)
+    state, detail = ui_jobs.job_state(job, snap)
     st.progress(snap.fraction, text=f"{state}: {snap.spec.title} ({detail})")
 
 
@@ -50,7 +51,7 @@ with st.sidebar:
         st.error(str(err))
         st.stop()
     # Polls on every page, so a job's result is adopted even when its own page is not open.
-    ui_state.poll("sidebar", job_status)
-ui_state.show_notice()
+    ui_jobs.poll("sidebar", job_status)
+ui_jobs.show_notice()
 st.caption(ui_state.before_after())  # every page says what "before" and "after" are
 page.run()

@@ -8,10 +8,9 @@ every comparison) to the newest step (``steps()[-1]``), kept through reloads, pa
 
 Buttons call one function of ``pruning_core.service.tasks`` through ``launch``, inside ``attempt`` (bad input
 -> one ``st.error`` line, nothing queued). A job leaves what the session should adopt in its ``JobOutcome``;
-the page thread adopts it once the job ends (``collect``); a prune job's steps are adopted from its run as each
-one lands. A reloaded tab finds its job by its owner; a URL carries no rights, so a shared link lets nobody
-cancel a classmate's job or delete their runs. Every poll ``touch``es the job: a queued job whose tab is gone
-is dropped when its turn comes.
+the page thread adopts it once the job ends (``ui_jobs``: the job's panel, polled); a prune job's steps are
+adopted from its run as each one lands. A reloaded tab finds its job by its owner; a URL carries no rights, so
+a shared link lets nobody cancel a classmate's job or delete their runs.
 """
 from __future__ import annotations
 
@@ -28,14 +27,11 @@ from pruning_core.data import Mnist, load_mnist
 from pruning_core.errors import UserError
 import ui_memo
 import ui_session
-from pruning_core.service import estimate, shared
+from pruning_core.service import shared
 from pruning_core.service.jobs import Job, JobQueue
-from pruning_core.service.records import JobSnapshot, JobStatus
 from pruning_core.service.session_records import Line, Start, start_of
 from pruning_core.service.tasks import Client
 
-POLL_SECONDS = 0.5
-WAITING_POLL_SECONDS = 2.0  # a queued job changes only when the line moves: 30 waiting pages cost 4x less
 DEFAULT_MODEL = "baseline"
 PRUNE_KINDS = ("prune", "schedule")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=^\"'])")
@@ -149,7 +145,7 @@ def active_job() -> Job | None:
     job_id = st.session_state.get("job_id")
     job = job_queue().get(job_id) if job_id else job_queue().of_owner(owner())
     if job is None or job.owner != owner():
-        _forget_job()
+        forget_job()
     else:
         st.session_state.job_id = job.id
         job.touch()
@@ -187,83 +183,8 @@ def attempt(action: Callable[[], Any], hints: dict[type[UserError], str] | None 
         st.rerun()
 
 
-def collect(job: Job) -> None:
-    """Adopt a finished job's outcome once and leave a notice for the next run of the page; its final
-    snapshot stays in ``collected`` (a fast job may end within the run that started it)."""
-    snap = st.session_state.collected = job.snapshot()
-    if snap.kind == "train" and snap.outcome.steps:  # prune steps joined the line as they landed
-        trained = snap.outcome.steps[-1]
-        set_model(trained, f"{trained.origin} {'-'.join(map(str, trained.model.settings.hidden))}")
-    if snap.outcome.results is not None and snap.spec.experiment:
-        st.session_state[f"experiment:{snap.spec.experiment}"] = snap.outcome.results
-    if snap.status == JobStatus.DONE:
-        st.session_state.notice = ("success", f"{snap.spec.title}: done.")
-    elif snap.status == JobStatus.CANCELLED:
-        st.session_state.notice = ("warning", f"{snap.spec.title}: cancelled; finished steps are kept, the "
-                                              "interrupted one is discarded.")
-    else:
-        st.session_state.notice = ("error", f"{snap.spec.title} failed: {snap.error}")
-    job_queue().forget(job)
-    _forget_job()
-
-
-def _forget_job() -> None:
+def forget_job() -> None:
     st.session_state.pop("job_id", None)
-
-
-def show_notice() -> None:
-    notice = st.session_state.pop("notice", None)
-    if notice:
-        getattr(st, notice[0])(notice[1])
-
-
-def poll(key: str, draw: Callable[[JobSnapshot, Job], None], kinds: tuple[str, ...] = ()) -> None:
-    """Draw the session's job with ``draw(snapshot, job)`` and redraw every POLL_SECONDS while it runs;
-    when it ends, collect it and rerun the whole app. ``kinds`` limits which jobs this panel draws."""
-    held = active_job()
-    waiting = held is not None and held.status == JobStatus.QUEUED
-    every = (WAITING_POLL_SECONDS if waiting else POLL_SECONDS) if busy() else None
-
-    @st.fragment(run_every=every, key=key)
-    def panel() -> None:
-        job = active_job()
-        if job is None:
-            return
-        snap = job.snapshot()
-        if snap.status.finished:
-            collect(job)
-            st.rerun()
-        if waiting and snap.status != JobStatus.QUEUED:
-            st.rerun()  # its turn came: the whole page again, now polling at the running rate
-        shown = len(st.session_state.get("steps") or ())
-        if snap.kind in PRUNE_KINDS and len(steps()) != shown:  # steps() adopts what landed since
-            st.rerun()  # a step landed: every panel, the sidebar card and the step table show it
-        if not kinds or snap.kind in kinds:
-            draw(snap, job)
-
-    panel()
-
-
-def progress_and_cancel(snap: JobSnapshot, job: Job) -> None:
-    """The common head of every job panel: a progress bar with a status line, and a Cancel button."""
-    state, detail = job_state(job, snap)
-    st.progress(snap.fraction, text=f"{snap.spec.title}: {state.lower()}, {detail}")
-    if st.button("Cancel", key="cancel-job", disabled=job.cancel_requested):
-        job_queue().cancel(job)
-
-
-def job_state(job: Job, snap: JobSnapshot) -> tuple[str, str]:
-    """("Waiting", "number 2 in line, about 3 min") or ("Running", "40 %"): the wait from the speed measured on
-    this server (``JobQueue.estimated_wait``)."""
-    place = job_queue().position(job)
-    if not place:
-        return "Running", f"{100 * snap.fraction:.0f} %"
-    return "Waiting", f"number {place} in line, {estimate.describe(job_queue().estimated_wait(job))}"
-
-
-def event_dicts(snap: JobSnapshot) -> list[dict]:
-    """The job's progress events as the plots take them (they also draw stored runs' metrics lines)."""
-    return [event.to_dict() for event in snap.events]
 
 
 def chart(fig, caption: str, key: str | None = None) -> None:

@@ -3,6 +3,7 @@
 the reproduction of the reference and of Han et al. (stored by ``python -m pruning_core report``)."""
 import streamlit as st
 
+import ui_jobs
 import ui_state
 from pruning_core.research import experiments
 from pruning_core.research.report_sections import ReportSections
@@ -26,7 +27,7 @@ ABOUT = {
 
 
 def live(snap: JobSnapshot, job: Job) -> None:
-    ui_state.progress_and_cancel(snap, job)
+    ui_jobs.progress_and_cancel(snap, job)
     name, points = snap.spec.experiment, snap.outcome.points
     if points:
         _, caption, draw, keys = ABOUT[name]
@@ -55,7 +56,7 @@ for name, (title, caption, draw, keys) in ABOUT.items():
                    f"step; seeds {s['seeds']}.")
     if st.button("Re-run quickly in the background", key=f"rerun-{name}", disabled=busy):
         ui_state.attempt(lambda: ui_state.launch(tasks.quick_experiment, name, title))
-ui_state.poll("experiments", live, ("experiment",))
+ui_jobs.poll("experiments", live, ("experiment",))
 
 
 def percent_rows(rows: list[dict], keys: dict[str, str]) -> list[dict]:

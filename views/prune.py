@@ -6,6 +6,7 @@ import math
 
 import streamlit as st
 
+import ui_jobs
 import ui_memo
 import ui_state
 import ui_steps
@@ -72,7 +73,7 @@ def live(snap: JobSnapshot, job: Job) -> None:
         if paused:
             pause_col.caption("Pausing after this step")
     with progress_col:
-        ui_state.progress_and_cancel(snap, job)
+        ui_jobs.progress_and_cancel(snap, job)
     if snap.status == JobStatus.QUEUED:
         return  # nothing below changes while it waits: no figure built on every poll of 30 waiting pages
     events, finished = snap.events, snap.outcome.steps
@@ -85,7 +86,7 @@ def live(snap: JobSnapshot, job: Job) -> None:
                  f" (epoch {epochs[-1].epoch}/{epochs[-1].epochs})" if epochs else "")
     line_chart(finished or ui_state.steps(), "live-sparsity", LIVE_CHART_HEIGHT)
     if events:
-        st.session_state["last-job"] = (snap.spec.title, ui_state.event_dicts(snap))
+        st.session_state["last-job"] = (snap.spec.title, ui_jobs.event_dicts(snap))
 
 
 def show_metrics(before: float | None, after_prune: float | None, after_retrain: float | None,
@@ -198,7 +199,7 @@ with controls:
         st.info(f"{percent:g} % is the model's current sparsity: Prune + retrain will only retrain it.")
     share_link({"percent": percent, "scope": scope, "epochs": int(epochs), "lr": lr})
 with main:
-    ui_state.poll("prune", live, ("prune", "schedule"))
+    ui_jobs.poll("prune", live, ("prune", "schedule"))
     if not busy:
         if ckpt.history and len(ui_state.steps()) > 1:
             line_chart(ui_state.steps(), "history-chart")

@@ -2,6 +2,7 @@
 model trained in the background with live curves. Whatever is chosen becomes every page's "before"."""
 import streamlit as st
 
+import ui_jobs
 import ui_state
 from pruning_core.plots import figures
 from pruning_core.service import tasks, uploads
@@ -57,14 +58,14 @@ with new:
 
 
 def live(snap: JobSnapshot, job: Job) -> None:
-    ui_state.progress_and_cancel(snap, job)
+    ui_jobs.progress_and_cancel(snap, job)
     epochs = [e for e in snap.events if e.kind == "epoch"]
     if epochs:
         st.metric(f"Test accuracy after epoch {epochs[-1].epoch}/{epochs[-1].epochs}",
                   f"{100 * epochs[-1].accuracy:.2f} %")
     if snap.events:
-        ui_state.chart(figures.training_curve(ui_state.event_dicts(snap)),
+        ui_state.chart(figures.training_curve(ui_jobs.event_dicts(snap)),
                        "Training loss every 50 steps (top) and test accuracy after each epoch (bottom).", "train-curve")
 
 
-ui_state.poll("train", live, ("train",))
+ui_jobs.poll("train", live, ("train",))
