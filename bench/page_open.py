@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 from bench import ws_client
-from bench.load_test import percentile
+from bench.load_figures import percentile
 from bench.timing import machine
 from pruning_core import paths
 from pruning_core.service.live_server import Server
