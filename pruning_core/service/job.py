@@ -72,7 +72,9 @@ class Job:
         time. A finished job's whole time; a running one's so far."""
         snap = self.snapshot()
         calls = max(1, sum(event.kind == "pruned" for event in snap.events))
-        return estimate.Sample(calls, self.spec.size * snap.fraction, until - (snap.started or until),
+        # A schedule paused after some of its steps is done, with only those steps' epochs trained.
+        share = min(1.0, calls / max(1, self.spec.units)) if snap.status == JobStatus.DONE else snap.fraction
+        return estimate.Sample(calls, self.spec.size * share, until - (snap.started or until),
                                estimate.training_seconds((event.kind, event.seconds) for event in snap.events),
                                crowded)
 
