@@ -14,6 +14,7 @@ from pruning_core.service import estimate
 from pruning_core.service.estimate import Sample
 from pruning_core.service.jobs import JobQueue
 from pruning_core.service.records import JobSpec, JobStatus
+from pruning_core.train import Progress
 
 
 def wait_for(condition, timeout: float = 30.0) -> None:
@@ -110,3 +111,17 @@ def test_queue_counts_the_fixed_time_of_jobs_that_train_nothing() -> None:
     assert queue.estimated_wait(waiting[2]) >= 2 * 0.05
     release.set()
     wait_for(lambda: all(job.status == JobStatus.DONE for job in waiting))
+
+
+def test_a_job_is_sampled_by_the_steps_it_ran() -> None:
+    """A schedule of 3 one-epoch steps paused after its first ends done: one step, one epoch, its own clock."""
+    def one_step(job) -> None:
+        job.report(Progress("pruned", 0, 1, 0, 10, float("nan"), 0.1, 0.9))
+        job.report(Progress("epoch", 1, 1, 10, 10, 0.5, 0.1, 0.95, seconds=0.02))
+
+    queue = JobQueue(workers=1, threads=1)
+    job = queue.submit("schedule", JobSpec("paused", units=3, size=3.0), one_step, owner="p")
+    wait_for(lambda: job.status == JobStatus.DONE)
+    sample = job.sample(job.finished, crowded=False)
+    assert (sample.units, sample.size, sample.training) == (1, 1.0, 0.02)
+    assert sample.seconds == pytest.approx(job.finished - job.started)
