@@ -3,9 +3,10 @@ pixel - the model as loaded ("before") and the step being shown ("after", the la
 scrubber went back), always side by side on one colour scale."""
 import streamlit as st
 
+import ui_memo
 import ui_state
 import ui_steps
-from pruning_core import analyze, lab
+from pruning_core import analyze
 from pruning_core.plots import network
 from pruning_core.plots import weights as figures
 
@@ -48,7 +49,7 @@ ui_state.chart(figures.pixel_connections_pair(counts, titles),
 steps = ui_state.steps()
 if len(steps) > 1:
     st.subheader("Play through the steps")
-    frames = [{"label": ui_steps.label(i, c), "fc1": analyze.fc1_weights(c), "counts": lab.layer_counts(c)}
+    frames = [{"label": ui_steps.label(i, c), "fc1": analyze.fc1_weights(c), "counts": ui_memo.layer_counts(c)}
               for i, c in enumerate(steps)]
     ui_state.chart(network.pruning_animation(ui_steps.widths(steps[-1]), frames),
                    "Press Play steps and watch the blue thin out: the fc1 mask (left) and the lines between the "
