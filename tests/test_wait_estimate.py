@@ -125,3 +125,15 @@ def test_a_job_is_sampled_by_the_steps_it_ran() -> None:
     sample = job.sample(job.finished, crowded=False)
     assert (sample.units, sample.size, sample.training) == (1, 1.0, 0.02)
     assert sample.seconds == pytest.approx(job.finished - job.started)
+
+
+def test_a_running_job_that_has_not_trained_yet_measures_nothing() -> None:
+    queue = JobQueue(workers=1, threads=1)
+    release = threading.Event()
+    running = queue.submit("prune", JobSpec("running", size=1.0), lambda job: release.wait(), owner="r")
+    wait_for(lambda: running.status == JobStatus.RUNNING)
+    waiting = queue.submit("prune", JobSpec("waiting", size=1.0), lambda job: None, owner="w")
+    assert waiting.run_record.config()["settings"]["estimated_wait_s"] is None  # not "0 s": nothing measured
+    assert queue.estimated_wait(waiting) is None
+    release.set()
+    wait_for(lambda: waiting.status == JobStatus.DONE)

@@ -174,8 +174,9 @@ class JobQueue:
     def _wait_for(self, queued: list[Job]) -> float | None:  # under self._ready
         now = time.time()
         running = [j for j in self._current.values() if j is not None]
-        # Before any job finished on this server (a fresh one), the running jobs' speed so far.
-        cost = estimate.job_cost(self._speeds) or estimate.job_cost(j.sample(now, crowded=True) for j in running)
+        # Before any job finished on this server (a fresh one), the speed of the running jobs that have trained.
+        cost = estimate.job_cost(self._speeds) or estimate.job_cost(
+            sample for sample in (j.sample(now, crowded=True) for j in running) if sample.size > 0)
         if cost is None:
             return None
         left = [cost.of(j.spec.units, j.spec.size) - (now - (j.started or now)) for j in running]
