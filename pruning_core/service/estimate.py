@@ -5,11 +5,13 @@ training call (``JobSpec.units``: handing the job over, pruning, evaluating, sav
 back) plus a time per LeNet-300-100 training epoch (``JobSpec.size``). Both are measured on this server from
 the jobs that finished recently (``Sample``): the training loops time themselves (their progress events'
 ``seconds``), the rest of a job's time on its worker is the fixed part. Counting only epochs made a line of
-0-epoch prunes look free and a 1-epoch job ~20 % cheaper than it is.
+0-epoch prunes look free and charged a 4-epoch prune four times a 1-epoch prune's loading, pruning, evaluating
+and saving.
 
 Jobs that ran while others waited in line (``crowded``) are preferred: every job ahead of a waiting one runs
 while at least that one waits and its page polls, and in a classroom burst the server's page runs share the
-CPUs with the training worker, so such jobs take longer than one run alone (issue 17: 1.2x).
+CPUs with the training worker, so such jobs take longer than one run alone (1.19x in docs/reliability.md's
+30-student burst).
 """
 from __future__ import annotations
 
