@@ -49,11 +49,14 @@ def per_model_call(ckpt: Checkpoint, fn: Callable[..., T], *args: object, keep: 
     ``args`` - kept per model and distinct ``(recipe, args)``: the newest ``keep`` at most, since a slider
     offers a thousand values."""
     kept: dict = per_model(ckpt, fn.__qualname__, dict)
-    if (ckpt.recipe, args) not in kept:
+    key = (ckpt.recipe, args)
+    value = kept.get(key, kept)  # the dict itself stands for "not kept" (None may be a value)
+    if value is kept:
+        value = fn(ckpt, *args)
         if len(kept) >= keep:
             kept.clear()
-        kept[ckpt.recipe, args] = fn(ckpt, *args)
-    return kept[ckpt.recipe, args]
+        kept[key] = value  # another student's page may clear the dict meanwhile: return our own value
+    return value  # type: ignore[return-value]
 
 
 def layer_counts(ckpt: Checkpoint) -> dict[str, dict[str, int]]:
