@@ -124,7 +124,7 @@ def model_name(ckpt: Checkpoint) -> str:
 def card(ckpt: Checkpoint) -> dict:
     """The model card's numbers: accuracy, sparsity %, weights left."""
     accuracy = ckpt.accuracy if ckpt.accuracy is not None else lab.summary(ckpt)["accuracy"]
-    nonzero, total = ui_memo.nonzero_total(ckpt)  # counted once per checkpoint: the card is on every page run
+    nonzero, total = ui_memo.nonzero_total(ckpt)  # counted once per model: the card is on every page run
     return {"name": model_name(ckpt), "accuracy": accuracy, "nonzero": nonzero, "total": total,
             "sparsity": 100.0 * (1 - nonzero / total)}
 
@@ -184,6 +184,7 @@ def attempt(action: Callable[[], Any], hints: dict[type[UserError], str] | None 
 
 
 def forget_job() -> None:
+    """The session holds no job any more (collected, or gone from the queue)."""
     st.session_state.pop("job_id", None)
 
 
