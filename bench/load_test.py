@@ -16,7 +16,9 @@ Prune page, waits for all N to be there, presses "Prune + retrain" (90 %, the de
 epochs), visits the Train page and comes back while waiting in line, waits for its job to finish, and opens
 the Runs page. Page response = time from an interaction (navigation or click) to the UI showing its result.
 Reports completed / lost (runs on disk not "done"), p50/p95/max page response, server peak RSS (VmHWM from
-/proc) and the wall time, as a markdown table and one JSON line. Always stops the server; loopback only.
+/proc) and the wall time, as a markdown table and one JSON line, with the queue's wait estimate against the
+waits that followed (``bench/load_figures.py``: ``wait_error_*`` per job on the server's clock,
+``student_wait_error_*`` from each press). Always stops the server; loopback only.
 """
 from __future__ import annotations
 
