@@ -48,7 +48,12 @@ def dataset() -> Mnist:
 
 @st.cache_resource(show_spinner=False)
 def _builtin(name: str) -> Checkpoint:
-    return checkpoint.load(name)
+    shipped = checkpoint.load(name)
+    # Every student's start shares this model (service/sessions.py), and each page run evaluates it in
+    # ``models.evaluating``, which restores the mode it found: in eval mode already, no run can leave
+    # another's forward pass in training mode (dropout on) when it ends first. Training sets its own mode.
+    shipped.model.eval()
+    return shipped
 
 
 def builtin_names() -> list[str]:
