@@ -154,8 +154,9 @@ class JobQueue:
     def of_owner(self, owner: str) -> Job | None:
         """The owner's newest job still held (queued, running, or finished but not collected): a reloaded tab
         finds its job by who it is, not by anything in its URL."""
-        with self._ready:
-            return next((job for job in reversed(list(self._jobs.values())) if owner and job.owner == owner), None)
+        # No lock: every page run asks several times, and the lock is held while the wait estimates of 30
+        # waiting pages are made; copying a dict's values is one atomic step (the GIL), as ``get`` relies on.
+        return next((job for job in reversed(list(self._jobs.values())) if owner and job.owner == owner), None)
 
     def ahead(self, job: Job) -> tuple[list[Job], list[Job], int]:
         """For ``job``'s wait estimate: the jobs running now, those queued before it, and the worker count."""
