@@ -32,7 +32,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,9 +102,10 @@ class JobQueue:
                 raise UserError(f"the job queue is full ({self.limits.max_waiting} waiting); "
                                 "try again in a few minutes")
             self._reserved += 1
-            # Kept with the run, so the estimate can be checked against the wait that followed (bench/load_test).
-            estimated = self._wait_for(list(self._pending))
-            settings = {**(settings or {}), "estimated_wait_s": estimated}
+            view = self._view(self._pending)
+        # Kept with the run, so the estimate can be checked against the wait that followed (bench/load_test).
+        estimated = self._wait(*view)
+        settings = {**(settings or {}), "estimated_wait_s": estimated}
         try:
             record = runs.reopen(run) if run else runs.create(kind, spec.title, settings, owner)  # outside the lock
         except BaseException:
@@ -158,25 +159,23 @@ class JobQueue:
         # waiting pages are made; copying a dict's values is one atomic step (the GIL), as ``get`` relies on.
         return next((job for job in reversed(list(self._jobs.values())) if owner and job.owner == owner), None)
 
-    def ahead(self, job: Job) -> tuple[list[Job], list[Job], int]:
-        """For ``job``'s wait estimate: the jobs running now, those queued before it, and the worker count."""
-        with self._ready:
-            running = [j for j in self._current.values() if j is not None and j is not job]
-            queued = list(itertools.takewhile(lambda j: j is not job, self._pending))
-            return running, queued, len(self._workers)
-
     def estimated_wait(self, job: Job) -> float | None:
         """Seconds until ``job`` (queued) starts, from the job times measured on this server: the last
         ``SPEED_SAMPLES`` finished jobs (``service.estimate``), less what the running ones have done; None before
         anything was measured."""
         with self._ready:
-            return self._wait_for(list(itertools.takewhile(lambda j: j is not job, self._pending)))
+            view = self._view(itertools.takewhile(lambda j: j is not job, self._pending))
+        return self._wait(*view)
 
-    def _wait_for(self, queued: list[Job]) -> float | None:  # under self._ready
+    def _view(self, queued: Iterable[Job]) -> tuple[list[estimate.Sample], list[Job], list[Job]]:  # under the lock
+        """What a wait estimate is made of, copied: finished jobs' times, the running jobs, the jobs ahead."""
+        return list(self._speeds), [j for j in self._current.values() if j is not None], list(queued)
+
+    def _wait(self, speeds: list[estimate.Sample], running: list[Job], queued: list[Job]) -> float | None:
+        """The estimate from a ``_view``, made outside the lock: 30 waiting pages ask for theirs every 2 s."""
         now = time.time()
-        running = [j for j in self._current.values() if j is not None]
         # Before any job finished on this server (a fresh one), the speed of the running jobs that have trained.
-        cost = estimate.job_cost(self._speeds) or estimate.job_cost(
+        cost = estimate.job_cost(speeds) or estimate.job_cost(
             sample for sample in (j.sample(now, crowded=True) for j in running) if sample.size > 0)
         if cost is None:
             return None
