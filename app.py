@@ -9,6 +9,7 @@ import streamlit as st
 import ui_jobs
 import ui_present
 import ui_state
+from pruning_core import cpus
 from pruning_core.errors import UserError
 from pruning_core.service.jobs import Job
 from pruning_core.service.records import JobSnapshot
@@ -44,14 +45,18 @@ def job_status(snap: JobSnapshot, job: Job) -> None:
 
 page = st.navigation(PAGES)
 ui_present.apply()  # presenter mode: ?present=1 or the sidebar toggle
-with st.sidebar:
-    try:
-        model_card()
-    except UserError as err:  # e.g. the shipped baseline is missing from this installation
-        st.error(str(err))
-        st.stop()
-    # Polls on every page, so a job's result is adopted even when its own page is not open.
-    ui_jobs.poll("sidebar", job_status)
-ui_jobs.show_notice()
-st.caption(ui_state.before_after())  # every page says what "before" and "after" are
-page.run()
+# A page run's torch work (counts, activations, histograms) on the server's thread count, not every CPU: the
+# job workers keep the CPUs busy, and OpenMP threads that find a CPU busy wait for each other at every op
+# (a reachability check took 24 ms at 2 threads and 0.4 ms at 1 on the busy 2-CPU machine; see cpus.py).
+with cpus.threads(cpus.server_threads()):
+    with st.sidebar:
+        try:
+            model_card()
+        except UserError as err:  # e.g. the shipped baseline is missing from this installation
+            st.error(str(err))
+            st.stop()
+        # Polls on every page, so a job's result is adopted even when its own page is not open.
+        ui_jobs.poll("sidebar", job_status)
+    ui_jobs.show_notice()
+    st.caption(ui_state.before_after())  # every page says what "before" and "after" are
+    page.run()
