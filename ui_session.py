@@ -3,7 +3,7 @@
 Who: a per-browser secret kept in a cookie that the app sets once with a few lines of JavaScript
 (``st.html``) and reads back with ``st.context.cookies`` when a tab connects. It is never in a URL, so a
 shared or projected link carries no rights: a classmate opening it is a different owner. The owner id is a
-hash of the secret (``sessions.owner_id``).
+hash of the secret (``session_keys.owner_id``).
 
 What: the owner's open *line* - the model as loaded and each step since - is on the server. Every run of a
 page reads it back (a reload, a page switch, a restarted server lose nothing) and adopts the steps its job
@@ -19,7 +19,7 @@ import streamlit as st
 
 from pruning_core import paths
 from pruning_core.checkpoint import Checkpoint
-from pruning_core.service import sessions
+from pruning_core.service import session_keys
 from pruning_core.service.session_records import Line, Start, start_of
 from pruning_core.service.sessions import SessionStore
 
@@ -41,10 +41,10 @@ def owner() -> str:
     if "session_secret" not in st.session_state:
         given = st.context.cookies.get(COOKIE)
         given = given if isinstance(given, str) else ""  # no cookie, or no browser (AppTest)
-        st.session_state.session_secret = given if sessions.SECRET.fullmatch(given) else sessions.new_secret()
+        st.session_state.session_secret = given if session_keys.SECRET.fullmatch(given) else session_keys.new_secret()
         if given != st.session_state.session_secret:
             _plant_cookie(st.session_state.session_secret)
-    return sessions.owner_id(st.session_state.session_secret)
+    return session_keys.owner_id(st.session_state.session_secret)
 
 
 def _plant_cookie(secret: str) -> None:

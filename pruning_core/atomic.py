@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -38,3 +40,17 @@ def write_bytes(path: Path, data: bytes) -> Path:
 
 def write_json(path: Path, value: object, indent: int | None = None) -> Path:
     return write_bytes(path, json.dumps(value, default=float, indent=indent).encode("utf-8"))
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """``target`` becomes ``source``'s content, atomically: a hard link (no bytes copied) or a copy."""
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        try:
+            temp.hardlink_to(source)
+        except OSError:  # another file system, or links not allowed
+            shutil.copyfile(source, temp)
+        temp.replace(target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise

@@ -11,7 +11,7 @@ import pytest
 
 from pruning_core import checkpoint, lab, paths
 from pruning_core.errors import UserError
-from pruning_core.service import runs, sessions
+from pruning_core.service import runs, session_keys, sessions
 from pruning_core.service.session_records import Start, start_of
 from pruning_core.service.sessions import SessionLimits, SessionStore
 from pruning_core.settings import PruneSettings
@@ -31,7 +31,7 @@ def models():
 
 
 def owner(n: int = 0) -> str:
-    return sessions.owner_id(f"secret-of-student-{n:02d}-" + "x" * 16)
+    return session_keys.owner_id(f"secret-of-student-{n:02d}-" + "x" * 16)
 
 
 def builtin_start() -> Start:
@@ -43,12 +43,12 @@ def store(tmp_path, **limits) -> SessionStore:
 
 
 def test_owner_id_is_stable_secret_free_and_refuses_malformed_secrets():
-    secret = sessions.new_secret()
-    assert sessions.owner_id(secret) == sessions.owner_id(secret) != sessions.owner_id(sessions.new_secret())
-    assert secret not in sessions.owner_id(secret)
+    secret = session_keys.new_secret()
+    assert session_keys.owner_id(secret) == session_keys.owner_id(secret) != session_keys.owner_id(session_keys.new_secret())
+    assert secret not in session_keys.owner_id(secret)
     for bad in ("", "short", "../../etc/passwd" + "a" * 30, "x" * 65, None):
         with pytest.raises(UserError):
-            sessions.owner_id(bad)
+            session_keys.owner_id(bad)
     with pytest.raises(UserError):
         SessionStore().load("../" + "0" * 30)
 

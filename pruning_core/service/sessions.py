@@ -12,7 +12,7 @@ Everything is on disk under ``paths.sessions_dir()``::
 so a run deleted by the runs' retention never takes a student's line with it. ``session.json`` is replaced
 atomically; a damaged one reads as an empty session (the student starts over, the server carries on).
 
-The owner is ``owner_id(secret)``: a hash of a per-browser secret that is never part of a URL (the dashboard
+The owner is ``session_keys.owner_id(secret)``: a hash of a per-browser secret that is never part of a URL (the dashboard
 keeps it in a cookie), so a shared link carries no rights and a leaked session file reveals no secret.
 
 Bounds (``SessionLimits``), fair per owner: one owner's steps only ever evict that owner's oldest lines
@@ -21,7 +21,6 @@ when there are more than ``owners`` of them, whatever its size.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import secrets
@@ -40,7 +39,6 @@ from .session_records import Line, Session, Start, session_from_dict, step_of
 
 OWNER = re.compile(r"[0-9a-f]{32}")
 TIMESTAMP_S = 0.05  # above a file timestamp's granularity (a kernel tick, 1-10 ms)
-SECRET = re.compile(r"[A-Za-z0-9_-]{32,64}")
 
 
 @dataclass(frozen=True)
@@ -49,17 +47,6 @@ class SessionLimits:
     lines_per_owner: int = 6               # older lines of the same owner are dropped beyond this
     owner_bytes: int = 96 * 1024 ** 2      # one owner's files (a LeNet-300-100 step is ~1.4 MB)
     owners: int = 300                      # sessions kept; the least recently used goes first
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(24)
-
-
-def owner_id(secret: str) -> str:
-    """The owner a browser secret stands for; a malformed secret is refused (it names no directory)."""
-    if not isinstance(secret, str) or not SECRET.fullmatch(secret):
-        raise UserError("malformed session key")
-    return hashlib.sha256(f"prune-lab-session:{secret}".encode()).hexdigest()[:32]
 
 
 class SessionStore:
@@ -169,7 +156,7 @@ class SessionStore:
                 source = run.path / paths.run_step_file(index)
                 model = checkpoint.load(str(source))
                 target = self._line_dir(owner, line) / paths.run_step_file(len(line.steps) + 1)
-                _link(source, target)
+                atomic.link_or_copy(source, target)
                 line = replace(line, steps=line.steps + (step_of(model, run.id, index),),
                                run_from=index, updated=time.time())
                 model.origin = line.step_name(len(line.steps))
@@ -257,20 +244,6 @@ class SessionStore:
     def _lock(self, owner: str) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault(owner, threading.Lock())
-
-
-def _link(source: Path, target: Path) -> None:
-    """``target`` becomes ``source``'s content, atomically: a hard link (no bytes copied) or a copy."""
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        try:
-            temp.hardlink_to(source)
-        except OSError:  # another file system, or links not allowed
-            shutil.copyfile(source, temp)
-        temp.replace(target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
 
 
 def _mtime(path: Path) -> float:
