@@ -66,12 +66,14 @@ async def student(browser, url: str, epochs: int, everyone_here: asyncio.Barrier
     samples: list[tuple[str, float]] = result.setdefault("samples", [])
     try:
         run_button = page.get_by_role("button", name="Prune + retrain")
-        await timed(samples, "open Prune page", lambda: page.goto(url), run_button)
-        if epochs != 1:  # 1 is the page's default
-            await page.get_by_label("Retrain epochs").fill(str(epochs))
-            await page.get_by_label("Retrain epochs").press("Tab")
-            await page.wait_for_timeout(2000)  # the rerun that takes the new value
-        await everyone_here.wait()
+        try:
+            await timed(samples, "open Prune page", lambda: page.goto(url), run_button)
+            if epochs != 1:  # 1 is the page's default
+                await page.get_by_label("Retrain epochs").fill(str(epochs))
+                await page.get_by_label("Retrain epochs").press("Tab")
+                await page.wait_for_timeout(2000)  # the rerun that takes the new value
+        finally:  # arrived, or failed to open (recorded below): the others must not wait for this one forever
+            await everyone_here.wait()
         await timed(samples, "press Run -> queued/running panel", run_button.click,
                     page.get_by_role("button", name="Cancel"))
         result["pressed"] = True

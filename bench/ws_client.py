@@ -98,9 +98,11 @@ async def student(url: str, everyone_here: asyncio.Barrier, deadline: float, res
     client = Client(JOB_LINK)
     samples: list[tuple[str, float]] = result.setdefault("samples", [])
     try:
-        await client.connect(url)
-        samples.append(("open Prune page", await client.rerun()))
-        await everyone_here.wait()
+        try:
+            await client.connect(url)
+            samples.append(("open Prune page", await client.rerun()))
+        finally:  # arrived, or failed to open (recorded below): the others must not wait for this one forever
+            await everyone_here.wait()
         result["pressed_at"] = time.time()
         samples.append(("press Run", await client.rerun(press="Prune + retrain")))
         result["pressed"] = True
