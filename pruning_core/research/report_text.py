@@ -33,6 +33,9 @@ def header(plan: dict | None, run: dict) -> str:
     rendered = f" Rendered from its stored results by `{run['rendered_by']}`." if run.get("rendered_by") else ""
     minutes = f" in {run['seconds'] / 60:.1f} minutes" if run.get("seconds") else " (run time not recorded)"
     threads = f", {run['threads']} training thread(s)" if run.get("threads") else ""
+    if run.get("experiment_runs"):
+        runs = run["experiment_runs"]
+        threads += f"; the experiments' runs as works on an executor, {runs['at_once']} at once, {runs['threads']} thread each"
     made = (f"Plan of that run: `{plan}`." if plan else
             "That run predates stored plans, run times and thread counts: its code is commit 1643ba4 "
             "(2026-11-28 16:27; the run took 23 minutes by commit 27018cd's message) and its plan that commit's "
@@ -45,6 +48,15 @@ def header(plan: dict | None, run: dict) -> str:
             "those commits. The sentences marked *Reading* are computed from the same numbers.")
 
 
+def stage_minutes(stored: dict) -> str:
+    """The protocol stages' stored run times, added up (each a one-thread process; two ran at a time)."""
+    kinds = {"selection": "search", "finals": "final", "lenet5": "LeNet-5"}
+    parts = [f"{len(stored[k])} {name} stages {sum(r.get('seconds', 0.0) for r in stored[k]) / 60:.0f} min"
+             for k, name in kinds.items() if stored.get(k)]
+    return ("added up (one-thread processes, two at a time on the 2 CPUs, "
+            "while other work shared the machine): " + ", ".join(parts) + "." if parts else "")
+
+
 def protocol_section(stored: dict, charts: dict) -> str:
     targets = {name: t[1] for name, t in pt.TARGETS.items() if t[0] == "finals"}
     return "\n\n".join([
@@ -54,10 +66,8 @@ def protocol_section(stored: dict, charts: dict) -> str:
         "(`protocol.PLAN`) before any final run. The final runs retrain on all 60,000; the test set is measured "
         "once per final model (the step histories inside the shipped checkpoints are measured on the last 5,000 "
         "training images, a fit measure). Scope (global), the percents and the dense recipe (`paper` preset, "
-        "30 epochs) were fixed a priori. Budget, stated plainly: on the shared 2-CPU machine (see the run times per "
-        "epoch in the selection table; docs/benchmarks.md has the uncontended epoch times) a first, larger search (14-step chain, 4-16 epochs per step) was "
-        "stopped before any candidate reached a target percent and replaced by the 8-step, 2-4-epoch one below; "
-        "and every candidate's final-run training ran alongside the search, its models kept untested - only the "
+        "30 epochs) were fixed a priori. Budget: every stage stores its run time; "
+        + stage_minutes(stored) + " The final runs started after `protocol.PLAN` was written, so only the "
         "frozen plan's models were ever measured on the test set. Commands: `python -m "
         "pruning_core.research.protocol select LR EPOCHS`, `... final SEED` (trains unless `... train LR EPOCHS "
         "SEED` already did, then measures), `... lenet5 SEED`; each stores `assets/experiments/protocol_*.json`.",
