@@ -194,7 +194,7 @@ def test_experiments_page_shows_the_stored_reproduction(app, tmp_path):
     (tmp_path / "experiments" / "reproduction.json").write_text(shipped.read_text())
     app.run()
     assert not app.exception
-    moon = json.loads(shipped.read_text())["sections"]["moon"]
-    moonshot = next(m.value for m in app.markdown if "earlier single-seed moonshot" in m.value)
-    assert f"{100 * moon['accuracy']:.2f} % at 98 % sparsity" in moonshot and "not a held-out result" in moonshot
-    assert len(app.dataframe) >= 2
+    timing = json.loads(shipped.read_text())["sections"]["timing"]["seconds"]["1000"]
+    forward = next(m.value for m in app.markdown if "One forward pass of 1,000 images" in m.value)
+    assert f"dense {1e3 * timing['dense']:.2f} ms" in forward and f"csr {1e3 * timing['csr']:.2f} ms" in forward
+    assert any("L1 vs L2" in m.value for m in app.markdown) and len(app.dataframe) >= 1

@@ -73,21 +73,6 @@ def reproduction(report: ReportSections) -> None:
         ui_state.chart(figures.accuracy_vs_sparsity(list(report.reference.rows), report.reference.baseline_accuracy),
                        "The reference's schedule on the seed baseline, 20 retraining epochs per step: accuracy right "
                        "after each prune and after retraining (thresholds: docs/reproduction.md).", "report-reference")
-    if report.paper:
-        st.markdown("**Han et al.'s point, 92 % pruned - earlier single-seed run** (paper: 1.59 % error; kept fc1 "
-                    "8 %, fc2 9 %, fc3 26 %); the validation-chosen, multi-seed result is the section above.")
-        st.dataframe([{"threshold": scope, "test error (%)": round(100 * (1 - m.accuracy), 2),
-                       **{f"kept {k} (%)": round(100 * v["nonzero"] / v["total"], 1)
-                          for k, v in m.storage.layers.items()},
-                       "compression": f"{m.storage.compression:.1f}x"} for scope, m in report.paper.items()],
-                     hide_index=True)
-    moon = report.moon
-    if moon:
-        shrunk = f"; dead-neuron removal shrinks it to {moon.shrunk['fc1']}-{moon.shrunk['fc2']} hidden units" \
-            if moon.shrunk else ""
-        st.markdown(f"**The earlier single-seed moonshot** (its test accuracy was watched while it ran, so it is "
-                    f"not a held-out result): {100 * moon.accuracy:.2f} % at 98 % sparsity (50x counting weights "
-                    f"only){shrunk}. The shipped `paper-98` is now the validation plan's run above.")
     left, right = st.columns(2)
     if report.sensitivity:
         with left:
@@ -104,21 +89,9 @@ def reproduction(report: ReportSections) -> None:
                                                              "accuracy_after_prune": "after prune (%)",
                                                              "accuracy_after_retrain": "after retrain (%)"})],
                      hide_index=True)
-    parts = []
-    if moon:
-        store = moon.storage
-        parts.append(f"**Storage of that 98 % model:** dense {store.dense_bytes:,} B, CSR {store.csr_bytes:,} B, "
-                     f"relative 5-bit index {store.relative_index_bytes:,} B.")
     if report.timing and 1000 in report.timing:
-        parts.append("**One forward pass of 1,000 images:** " + ", ".join(
+        st.markdown("**One forward pass of 1,000 images:** " + ", ".join(
             f"{kind} {1e3 * report.timing[1000][kind]:.2f} ms" for kind in ("dense", "csr", "shrunk")))
-    if parts:
-        st.markdown(" ".join(parts))
-    if report.lenet5:
-        lenet5 = report.lenet5
-        st.markdown(f"**LeNet-5**, same engine: dense error {100 * (1 - lenet5.dense_accuracy):.2f} %, "
-                    f"{lenet5.final_percent:g} % pruned {100 * (1 - lenet5.accuracy):.2f} % "
-                    "(Han et al.: 0.80 % -> 0.77 % at 12x).")
 
 
 st.subheader("Beating the paper, honestly: validation-chosen plan, several seeds")
