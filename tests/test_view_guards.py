@@ -38,7 +38,8 @@ def test_typed_values_are_checked_as_typed_and_the_reason_stands_next_to_the_but
     def disk_full(*args, **kwargs):
         raise UserError("cannot write the run record: No space left on device")
     monkeypatch.setattr(lab, "check_schedule", disk_full)
-    app.run()
+    # New settings: the page keeps each (model, settings) check it made (ui_memo), so the same ones would not ask again.
+    app.number_input(key="epochs").set_value(2).run()
     assert app.error[0].value == "Prune + retrain is off: cannot write the run record: No space left on device."
     assert not [b for b in app.button if b.label in ("Step", "Play") and b.disabled]  # the other controls stay
 
