@@ -23,8 +23,13 @@ def pareto(rows: Sequence[Mapping], literature: Mapping[str, tuple[float, float]
                         line={"dash": dash, "width": 3}, marker={"size": 8},
                         text=[f"{r['percent']:g} % pruned, n={len(r['errors'])}" for r in rows])
     fig.add_scatter(x=[c for c, _ in literature.values()], y=[e for _, e in literature.values()],
-                    mode="markers+text", name="literature (as reported)", text=list(literature),
-                    textposition=["top center", "top left", "bottom center"][:len(literature)], marker={"symbol": "diamond", "size": 12, "color": "black"})
-    fig.update_xaxes(title="compression (x fewer nonzero parameters)", type="log", range=[0.95, 2.05])
+                    mode="markers+text", name="literature (as reported)",
+                    text=[name.replace(" (", "<br>(") for name in literature],  # two lines: room in a small chart
+                    textposition=["top center", "top left", "bottom center"][:len(literature)],
+                    marker={"symbol": "diamond", "size": 12, "color": "black"})
+    # Named ticks: plotly's own log ticks label 20, 30, 50 as "2", "3", "5", which reads as 2x, 3x, 5x.
+    ticks = (10, 12, 20, 30, 50, 70, 100)
+    fig.update_xaxes(title="compression (x fewer nonzero parameters)", type="log", range=[0.95, 2.05],
+                     tickvals=ticks, ticktext=[f"{t}x" for t in ticks])
     fig.update_yaxes(title="test error (%)")
     return style(fig)
