@@ -55,10 +55,12 @@ class Job:
     def should_stop(self) -> bool:
         return self._cancel.is_set()
 
-    def remote(self, fn: Callable[..., Any], *args: Any, on_keep: Callable[[Checkpoint], None]) -> Any:
+    def remote(self, fn: Callable[..., Any], *args: Any, on_keep: Callable[[Checkpoint], None],
+               on_partial: remote.OnPartial = remote.ignore_partial) -> Any:
         """Run the executor work ``fn(ctx, *args)`` (service/works.py) for this job on its queue's executor -
-        a worker process, or a Ray worker - relaying progress, kept checkpoints (``on_keep``) and Cancel."""
-        return remote.run(self.executor, self, fn, *args, on_keep=on_keep)
+        a worker process, or a Ray worker - relaying progress, kept checkpoints (``on_keep``), partial results
+        (``on_partial``) and Cancel."""
+        return remote.run(self.executor, self, fn, *args, on_keep=on_keep, on_partial=on_partial)
 
     def begin(self, at: float) -> None:
         """The work began at ``at``, after waiting for a new worker process to start (a relayed time, so kept

@@ -29,7 +29,7 @@ OnKeep = Callable[[Checkpoint], None]
 OnPartial = Callable[[dict], None]
 
 
-def _ignore(item: dict) -> None:
+def ignore_partial(item: dict) -> None:
     """The ``on_partial`` of a work that sends no partial results."""
 
 
@@ -53,7 +53,7 @@ class InThread:
 
 
 def run(executor: Executor | None, job: Job, fn: Callable[..., Any], *args: Any, on_keep: OnKeep,
-        on_partial: OnPartial = _ignore) -> Any:
+        on_partial: OnPartial = ignore_partial) -> Any:
     """Run ``fn(ctx, *args)`` for ``job``; returns its result or raises what ended it (``Cancelled``, a
     ``UserError``, ``WorkerLost``)."""
     if executor is None:

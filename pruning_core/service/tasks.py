@@ -24,7 +24,7 @@ from ..research import experiments
 from ..settings import REFERENCE_PERCENTS, ModelSettings, TrainSettings
 from .jobs import Job, JobQueue
 from .records import JobSpec
-from . import experiment_runs, remote, works
+from . import experiment_runs, works
 
 # LeNet-300-100's weights and biases: the unit of a job's size ("LeNet-300-100 epochs").
 REFERENCE_PARAMETERS = 784 * 300 + 300 + 300 * 100 + 100 + 100 * 10 + 10
@@ -145,9 +145,7 @@ def quick_experiment(queue: JobQueue, name: str, title: str, client: Client,
             job.update(points=(*job.outcome.points, point))
             job.run_record.log({"kind": "point", **point})
 
-        # On the executor like a prune (job.remote has no partial results to relay, so remote.run directly).
-        results = remote.run(job.executor, job, experiment_runs.whole, name, plan, on_keep=job.keep,
-                             on_partial=on_point)
+        results = job.remote(experiment_runs.whole, name, plan, on_keep=job.keep, on_partial=on_point)
         job.update(results=results)
 
     return queue.submit("experiment", spec, work, client.owner, {"experiment": name, "quick": plan.quick},
