@@ -212,10 +212,13 @@ class JobQueue:
                 job.finish(JobStatus.CANCELLED, "dropped before it started: the tab that queued it was closed")
             else:
                 job.run(self.threads)
+            # A collected job is forgotten: its time (to the moment its worker is free) stays here. Measured
+            # before taking the lock, which the wait estimates of every waiting page also need.
+            sample = job.sample(time.time(), crowded) if job.status == JobStatus.DONE and job.started else None
             with self._ready:
                 self._current[index] = None
-                if job.status == JobStatus.DONE and job.started:  # a collected job is forgotten: its time stays
-                    self._speeds.append(job.sample(time.time(), crowded))  # to the moment its worker is free
+                if sample is not None:
+                    self._speeds.append(sample)
 
     def _watch(self) -> None:
         """Notice a worker thread that died mid-job: fail its job with a reason, start a replacement worker;
