@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import multiprocessing
 import json
+import multiprocessing
 import sys
 import tempfile
 import time

@@ -46,7 +46,8 @@ def generate(plan: ReportPlan, out: Path, ship: bool, log: Callable[[str], None]
            "created": time.strftime("%Y-%m-%d %H:%M"), "seconds": time.time() - started,
            "threads": cpus.current(), "commit": protocol.commit()}
     if runner is not None:  # the executor's runs have their own thread count and run side by side
-        run["experiment_runs"] = {"at_once": getattr(runner, "slots", None), "threads": getattr(runner, "threads", None)}
+        run["experiment_runs"] = {"at_once": getattr(runner, "slots", None),
+                                  "threads": getattr(runner, "threads", None)}
     if not plan.quick:  # the Experiments page shows these; a smoke run must not replace them
         experiments.save_results(experiments.REPORT, {
             "name": experiments.REPORT, **run, "plan": dataclasses.asdict(plan),

@@ -35,7 +35,8 @@ def header(plan: dict | None, run: dict) -> str:
     threads = f", {run['threads']} training thread(s)" if run.get("threads") else ""
     if run.get("experiment_runs"):
         runs = run["experiment_runs"]
-        threads += f"; the experiments' runs as works on an executor, {runs['at_once']} at once, {runs['threads']} thread each"
+        threads += (f"; the experiments' runs as works on an executor, {runs['at_once']} at once, "
+                    f"{runs['threads']} thread each")
     made = (f"Plan of that run: `{plan}`." if plan else
             "That run predates stored plans, run times and thread counts: its code is commit 1643ba4 "
             "(2026-11-28 16:27; the run took 23 minutes by commit 27018cd's message) and its plan that commit's "

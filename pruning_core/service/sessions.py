@@ -12,8 +12,9 @@ Everything is on disk under ``paths.sessions_dir()``::
 so a run deleted by the runs' retention never takes a student's line with it. ``session.json`` is replaced
 atomically; a damaged one reads as an empty session (the student starts over, the server carries on).
 
-The owner is ``session_keys.owner_id(secret)``: a hash of a per-browser secret that is never part of a URL (the dashboard
-keeps it in a cookie), so a shared link carries no rights and a leaked session file reveals no secret.
+The owner is ``session_keys.owner_id(secret)``: a hash of a per-browser secret that is never part of a URL
+(the dashboard keeps it in a cookie), so a shared link carries no rights and a leaked session file reveals no
+secret.
 
 Bounds (``SessionLimits``), fair per owner: one owner's steps only ever evict that owner's oldest lines
 (steps per line, lines per owner, bytes per owner); across owners, the least recently used session goes
