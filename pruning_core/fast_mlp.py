@@ -26,6 +26,11 @@ from .masks import Masks
 from .models import LeNet300100
 from .settings import TrainSettings
 
+# The smallest scale the velocity is kept at before it is folded back (see ``FastMLP``). Far from float32's
+# limits in both directions: u = v / scale stays below ~1e8 for any velocity an lr <= 1 step produces, and
+# the fold happens every 17 steps at momentum 0.25, every 219 at 0.9.
+RESCALE_BELOW = 1e-10
+
 
 def supports(model: torch.nn.Module) -> bool:
     """True for a plain LeNet-300-100 with float32 CPU parameters (anything else takes the autograd path)."""
@@ -46,13 +51,18 @@ class _Buffers:
     # log-softmax over a length-10 row was 10x slower than over the 10 rows of a class-major block.
     out: torch.Tensor
     out_rows: torch.Tensor  # the same storage as (rows, 10)
+    picked: torch.Tensor   # (1, rows) each row's log-probability of its label
     d2: torch.Tensor       # (rows, h2) d loss / d h2 (unscaled by 1/rows: the weight-gradient matmuls scale)
     d1: torch.Tensor       # (rows, h1)
     drop1: torch.Tensor    # dropout multipliers (0 or 1/(1-p)); empty when dropout is off
     drop2: torch.Tensor
     ones: torch.Tensor     # (rows,) for bias gradients as matrix-vector products
     minus_one: torch.Tensor  # (1, rows) of -1: subtracts the one-hot from the softmax
-    loss: torch.Tensor     # () this batch's mean loss
+    minus_one_per_row: torch.Tensor  # (rows,) of -1/rows: the mean of minus ``picked``
+    # Transposed views, made once (each ``.t()`` in the step was a dispatch of its own).
+    h2_t: torch.Tensor
+    d2_t: torch.Tensor
+    d1_t: torch.Tensor
 
 
 class FastMLP:
@@ -62,7 +72,15 @@ class FastMLP:
     weight-gradient matmuls accumulate straight into it (``v = beta * v - lr/rows * d^T a``, with ``beta =
     momentum * lr / previous lr``, exactly SGD's buffer update scaled by the current lr), weight decay and L1
     add their terms, and ``p += mask * v`` applies it. That spares the separate gradient tensors and the
-    optimizer's extra pass over them (the fused SGD kernel alone cost ~1/3 of the matmuls' time)."""
+    optimizer's extra pass over them (the fused SGD kernel alone cost ~1/3 of the matmuls' time).
+
+    The velocity is stored scaled, ``v = scale * u``, so that the accumulation is ``u += (alpha / scale) *
+    d^T a`` with a coefficient of exactly 1 on ``u``: MKL's sgemm has a fast path for that, and any other
+    coefficient (``beta``) costs a separate pass over the output, most of all at 2 threads (``bench/epoch.py``
+    times both forms: "momentum-SGD floor" and its "plain buffer update"). Each step
+    multiplies ``scale`` by ``beta``; when it would fall below ``RESCALE_BELOW`` (or ``beta`` is 0), that step
+    folds it back into ``u`` through the matmul's coefficient instead (``scale`` becomes 1), so ``u`` stays
+    far from float32's range limits."""
 
     def __init__(self, model: LeNet300100, images: torch.Tensor, labels: torch.Tensor, settings: TrainSettings,
                  masks: Masks | None = None) -> None:
@@ -76,22 +94,28 @@ class FastMLP:
         self.velocity = [torch.zeros_like(p) for p in self.params]
         self.weight_velocity, self.bias_velocity = self.velocity[0::2], self.velocity[1::2]
         self.previous_lr: float | None = None
+        self.scale = 1.0  # v = scale * u for every velocity u in ``self.velocity``
         self.masks = ([masks[f"{name}.weight"].to(dtype=torch.float32) for name in ("fc1", "fc2", "fc3")]
                       if masks else [])
         self.signs = [torch.empty_like(w) for w in self.weights] if settings.l1 else []
         self._buffers: dict[int, _Buffers] = {}
 
+    def velocities(self) -> list[torch.Tensor]:
+        """SGD's velocity ``-lr * momentum_buffer`` per parameter (``model.parameters()`` order), unscaled."""
+        return [self.scale * u for u in self.velocity]
+
     def buffers(self, rows: int) -> _Buffers:
         if rows not in self._buffers:
-            h1, h2 = (w.shape[0] for w in self.weights[:2])
+            width1, width2 = (w.shape[0] for w in self.weights[:2])
             dropout = any(self.model.dropout)
             y, out = torch.empty(rows, dtype=self.labels.dtype), torch.empty(self.weights[2].shape[0], rows)
+            h2, d2, d1 = torch.empty(rows, width2), torch.empty(rows, width2), torch.empty(rows, width1)
             self._buffers[rows] = _Buffers(
-                x=torch.empty(rows, self.images.shape[1]), y=y, y_row=y.view(1, rows),
-                h1=torch.empty(rows, h1), h2=torch.empty(rows, h2), out=out, out_rows=out.t(),
-                d2=torch.empty(rows, h2), d1=torch.empty(rows, h1),
-                drop1=torch.empty(rows, h1 if dropout else 0), drop2=torch.empty(rows, h2 if dropout else 0),
-                ones=torch.ones(rows), minus_one=torch.full((1, rows), -1.0), loss=torch.zeros(()))
+                x=torch.empty(rows, self.images.shape[1]), y=y, y_row=y.view(1, rows), h1=torch.empty(rows, width1),
+                h2=h2, out=out, out_rows=out.t(), picked=torch.empty(1, rows), d2=d2, d1=d1,
+                drop1=torch.empty(rows, width1 if dropout else 0), drop2=torch.empty(rows, width2 if dropout else 0),
+                ones=torch.ones(rows), minus_one=torch.full((1, rows), -1.0),
+                minus_one_per_row=torch.full((rows,), -1.0 / rows), h2_t=h2.t(), d2_t=d2.t(), d1_t=d1.t())
         return self._buffers[rows]
 
     def step(self, rows: torch.Tensor, lr: float, loss_sum: torch.Tensor) -> None:
@@ -100,9 +124,13 @@ class FastMLP:
         (_, w2, w3), (b1, b2, _), (t1, t2, _) = self.weights, self.biases, self.weights_t
         (v1, v2, v3), (vb1, vb2, vb3) = self.weight_velocity, self.bias_velocity
         p1, p2 = self.model.dropout
-        # SGD's buffer update buf = momentum * buf + grad, written for v = -lr * buf.
+        # SGD's buffer update buf = momentum * buf + grad, written for v = -lr * buf = scale * u.
         beta = self.settings.momentum * lr / (self.previous_lr or lr)
-        alpha = -lr / len(rows)  # the mean over the batch and the step size, both on the matmuls
+        decayed = self.scale * beta
+        scale = decayed if decayed >= RESCALE_BELOW else 1.0
+        keep = decayed / scale  # 1.0 except when the scale folds back into u (or beta is 0)
+        alpha = -lr / len(rows) / scale  # the mean over the batch, the step size and the scale, on the matmuls
+        self.scale = scale
         torch.index_select(self.images, 0, rows, out=b.x)
         torch.index_select(self.labels, 0, rows, out=b.y)
         # Forward. ReLU's output doubles as its backward mask (h > 0 exactly where the input was > 0).
@@ -112,43 +140,45 @@ class FastMLP:
         torch.addmm(b2, b.h1, t2, out=b.h2).relu_()
         if p2:
             _dropout(b.h2, b.drop2, p2)
-        torch.addmm(self.bias3_column, w3, b.h2.t(), out=b.out)
+        torch.addmm(self.bias3_column, w3, b.h2_t, out=b.out)
         torch.log_softmax(b.out, 0, out=b.out)
-        loss_sum.add_(torch._C._nn.nll_loss(b.out_rows, b.y, None, 1, -100, out=b.loss))
+        # The loss: minus the mean log-probability of each row's label (nll_loss without its copy and checks).
+        torch.gather(b.out, 0, b.y_row, out=b.picked)
+        torch.addmv(loss_sum.view(1), b.picked, b.minus_one_per_row, out=loss_sum.view(1))
         # d (sum of NLL) / d logits = softmax - one-hot; the 1/rows of the mean is in ``alpha``.
         b.out.exp_().scatter_add_(0, b.y_row, b.minus_one)
         # Each layer moves as soon as its velocity is ready (still in cache) and nothing later reads its old
         # weights: fc3 after the gradient that flows through it to fc2 is computed, and so on.
         torch.mm(b.out_rows, w3, out=b.d2)
-        torch.addmm(v3, b.out, b.h2, beta=beta, alpha=alpha, out=v3)
-        torch.addmv(vb3, b.out, b.ones, beta=beta, alpha=alpha, out=vb3)
+        torch.addmm(v3, b.out, b.h2, beta=keep, alpha=alpha, out=v3)
+        torch.addmv(vb3, b.out, b.ones, beta=keep, alpha=alpha, out=vb3)
         self.update(2, lr)
         _relu_dropout_backward(b.d2, b.h2, b.drop2, p2)
         torch.mm(b.d2, w2, out=b.d1)
-        torch.addmm(v2, b.d2.t(), b.h1, beta=beta, alpha=alpha, out=v2)
-        torch.addmv(vb2, b.d2.t(), b.ones, beta=beta, alpha=alpha, out=vb2)
+        torch.addmm(v2, b.d2_t, b.h1, beta=keep, alpha=alpha, out=v2)
+        torch.addmv(vb2, b.d2_t, b.ones, beta=keep, alpha=alpha, out=vb2)
         self.update(1, lr)
         _relu_dropout_backward(b.d1, b.h1, b.drop1, p1)
-        torch.addmm(v1, b.d1.t(), b.x, beta=beta, alpha=alpha, out=v1)
-        torch.addmv(vb1, b.d1.t(), b.ones, beta=beta, alpha=alpha, out=vb1)
+        torch.addmm(v1, b.d1_t, b.x, beta=keep, alpha=alpha, out=v1)
+        torch.addmv(vb1, b.d1_t, b.ones, beta=keep, alpha=alpha, out=vb1)
         self.update(0, lr)
         self.previous_lr = lr
 
     def update(self, layer: int, lr: float) -> None:
         """Add weight decay's and L1's terms to one layer's velocity, then move its weight and bias by it."""
-        settings, weight, bias = self.settings, self.weights[layer], self.biases[layer]
+        settings, weight, bias, scale = self.settings, self.weights[layer], self.biases[layer], self.scale
         velocity, bias_velocity = self.weight_velocity[layer], self.bias_velocity[layer]
         if settings.weight_decay:
-            torch._foreach_add_([velocity, bias_velocity], [weight, bias], alpha=-lr * settings.weight_decay)
+            torch._foreach_add_([velocity, bias_velocity], [weight, bias], alpha=-lr * settings.weight_decay / scale)
         if self.signs:  # sign(0) = 0: a pruned weight gets no L1 pull
-            velocity.add_(torch.sign(weight, out=self.signs[layer]), alpha=-lr * settings.l1)
+            velocity.add_(torch.sign(weight, out=self.signs[layer]), alpha=-lr * settings.l1 / scale)
         if self.masks:
             # A pruned weight moves by v * 0 = 0.0, so it stays exactly 0.0. Its velocity entry is never
             # read for anything else (every operation here is elementwise), so it is not cleared.
-            weight.addcmul_(velocity, self.masks[layer])
+            weight.addcmul_(velocity, self.masks[layer], value=scale)
         else:
-            weight.add_(velocity)
-        bias.add_(bias_velocity)
+            weight.add_(velocity, alpha=scale)
+        bias.add_(bias_velocity, alpha=scale)
 
 
 def _dropout(hidden: torch.Tensor, multipliers: torch.Tensor, p: float) -> None:

@@ -79,7 +79,7 @@ def compare_two_steps(settings: TrainSettings, dropout: float, masked: bool,
             losses.append(float(loss))
         assert losses[1] == pytest.approx(losses[0], rel=1e-5)
         if step == 0:
-            for (n, p), velocity in zip(reference.named_parameters(), fast_step.velocity):
+            for (n, p), velocity in zip(reference.named_parameters(), fast_step.velocities()):
                 gradient = -velocity / lr - settings.weight_decay * start[n]
                 kept = masks[n] if masks and n in masks else torch.ones_like(p, dtype=torch.bool)
                 torch.testing.assert_close(gradient[kept], p.grad[kept], rtol=1e-4, atol=1e-6)
@@ -87,6 +87,31 @@ def compare_two_steps(settings: TrainSettings, dropout: float, masked: bool,
             torch.testing.assert_close(b, a.detach(), rtol=1e-5, atol=1e-6)
             if masks and n in masks:
                 assert torch.all(b.detach()[~masks[n]] == 0.0), n
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.25, 0.9])
+def test_the_scaled_velocity_folds_back_and_still_matches_autograd(momentum: float) -> None:
+    """Enough steps for the velocity's scale to fall below ``RESCALE_BELOW`` and fold back into it (every
+    17 steps at momentum 0.25; the threshold is raised for 0.9 so that it folds within the run too), with
+    a decaying lr, L2 and masks: the weights still follow autograd's."""
+    settings = preset("paper", momentum=momentum, lr_gamma=0.05, batch_size=32)
+    reference, masks = model_and_masks(0.0, True, (37, 11))
+    fast = twin(reference)
+    autograd_step = AutogradStep(reference, DATA.train.images, DATA.train.labels, settings, masks)
+    fast_step = fast_mlp.FastMLP(fast, DATA.train.images, DATA.train.labels, settings, masks)
+    folds, threshold = 0, (0.05 if momentum == 0.9 else fast_mlp.RESCALE_BELOW)
+    order = torch.randperm(len(DATA.train.labels), generator=torch.Generator().manual_seed(2))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fast_mlp, "RESCALE_BELOW", threshold)
+        for step, rows in enumerate(order[:40 * settings.batch_size].split(settings.batch_size)):
+            for stepper in (autograd_step, fast_step):
+                stepper.step(rows, settings.lr_at(step), torch.zeros(()))
+            folds += step > 0 and fast_step.scale == 1.0
+    assert folds == 39 if momentum == 0.0 else folds >= 1, folds  # 0: every step starts afresh
+    for (n, a), b in zip(reference.named_parameters(), fast.parameters()):
+        torch.testing.assert_close(b, a.detach(), rtol=1e-4, atol=1e-5)
+        if n in masks:
+            assert torch.all(b.detach()[~masks[n]] == 0.0), n
 
 
 def test_train_takes_the_fast_path_for_the_mlp_only(monkeypatch: pytest.MonkeyPatch) -> None:
