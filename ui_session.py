@@ -12,6 +12,7 @@ kept in ``st.session_state`` while the line is unchanged.
 """
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -48,10 +49,27 @@ def owner() -> str:
 
 
 def _plant_cookie(secret: str) -> None:
-    # SameSite=Strict: the browser never sends it along with another site's request. The secret is URL-safe
-    # base64, so it needs no quoting inside the script.
-    st.html(f"<script>document.cookie = '{COOKIE}={secret}; path=/; max-age={COOKIE_DAYS * 86400}; "
-            "SameSite=Strict';</script>", unsafe_allow_javascript=True, width="content")
+    """Plant ``secret`` - unless another tab of this browser, opened at the same moment without a cookie too,
+    planted its own first: then this tab reloads and connects with that one, so both tabs are one owner.
+    (Planting over it would leave the other tab's work under an owner no reload finds again.) At most one
+    reload per tab (``sessionStorage``): if the server never received a cookie the browser holds, the tab
+    plants its own as before instead of reloading for ever."""
+    # SameSite=Strict: the browser never sends it along with another site's request. The secret and the
+    # pattern are JSON-quoted, so nothing from outside is ever spliced into the script.
+    st.html(f"""<script>(() => {{
+  const name = {json.dumps(COOKIE)}, mine = {json.dumps(secret)};
+  const valid = new RegExp("^(?:" + {json.dumps(session_keys.SECRET.pattern)} + ")$");
+  const held = document.cookie.split("; ").find(c => c.startsWith(name + "="));
+  const top = window.top || window;
+  // This tab connected without a valid cookie (that is why it plants one), so a valid one now was planted
+  // by another tab since.
+  if (held && valid.test(held.slice(name.length + 1)) && !top.sessionStorage.getItem(name + "-adopted")) {{
+    top.sessionStorage.setItem(name + "-adopted", "1");
+    top.location.reload();
+    return;
+  }}
+  document.cookie = name + "=" + mine + "; path=/; max-age={COOKIE_DAYS * 86400}; SameSite=Strict";
+}})();</script>""", unsafe_allow_javascript=True, width="content")
 
 
 def line(default: Start, default_model: Checkpoint | None = None) -> Line:

@@ -139,3 +139,43 @@ def test_an_out_of_range_learning_rate_never_starts_a_job(browser, live_server):
         page.wait_for_timeout(500)
     runs = sorted(p.name for p in live_server.runs_dir.glob("2*") if p.is_dir())
     assert runs == [], "a job was started although the learning rate was out of range"
+
+
+def test_two_tabs_opened_at_once_in_a_fresh_browser_are_one_student(browser, live_server):
+    """Two tabs of a fresh browser both connect before either has planted a cookie, so each is handed a
+    secret of its own. Made deterministic here: the first tab's server messages (its page, and with it the
+    script that plants its cookie) are held back until the second tab has loaded and planted its cookie.
+    The first tab then finds that cookie and reloads with it. Without that, it would plant over it, and the
+    second tab's work would belong to an owner no reload finds again."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    url = live_server.start()
+    first, second = context.new_page(), context.new_page()
+    held, routes, released = [], [], []  # the first connection's held messages; its routes; set when released
+
+    def hold_until_released(route) -> None:
+        """The first connection's server-to-page messages wait in ``held``; the page's go out unchanged."""
+        server = route.connect_to_server()
+        routes.append(route)
+        server.on_message(lambda message: route.send(message) if released or route is not routes[0]
+                          else held.append(message))
+
+    first.route_web_socket(re.compile(r".*/_stcore/stream"), hold_until_released)
+    first.goto(url, wait_until="commit")
+    sessions = live_server.runs_dir / "sessions"
+    deadline = time.time() + 60
+    while not (sessions.is_dir() and any(sessions.iterdir())):  # the first tab's session has an owner
+        assert time.time() < deadline, "the first tab never connected"
+        first.wait_for_timeout(200)  # not time.sleep: Playwright runs the route's handlers only inside its calls
+    open_app(second, url)  # connects without a cookie too, and plants its own
+    assert [c["value"] for c in context.cookies() if c["name"] == "prune_lab_key"]
+    with first.expect_navigation(timeout=30_000):  # the first tab's script finds that cookie and reloads
+        released.append(True)
+        for message in held:
+            routes[0].send(message)
+    open_app(first, first.url)
+    prune_once(first)
+    wait_metric(first, "Weights pruned", "90.0 %")
+    # A page switch is a rerun in the same session (no new cookie is read): it shows that session's owner.
+    second.get_by_role("link", name="Weights").click()
+    second.get_by_role("heading", level=1).first.wait_for(timeout=30_000)
+    wait_metric(second, "Weights pruned", "90.0 %", 30_000)
