@@ -103,7 +103,8 @@ def floor_case(threads: int, momentum_sgd: str = "") -> Case:
     recipe; the plain sgemm floor (the issue's yardstick) leaves the optimizer's passes out.
     ``momentum_sgd="scaled"`` accumulates with coefficient 1 (the engine's form), ``"plain"`` with 0.9."""
     rows = len(load_mnist("cpu").train)
-    sizes = [RECIPE.batch_size] * (rows // RECIPE.batch_size) + ([rows % RECIPE.batch_size] if rows % RECIPE.batch_size else [])
+    full, rest = divmod(rows, RECIPE.batch_size)
+    sizes = [RECIPE.batch_size] * full + ([rest] if rest else [])
     weights = [torch.randn(o, i) for i, o in zip(SHAPES, SHAPES[1:])]
     weight_grads = [torch.zeros_like(w) for w in weights]
     # Stand-ins for the input, hidden and output rows of a batch (and their gradients), allocated up front.
@@ -143,8 +144,9 @@ def main(repeats: int) -> None:
     every = cpus.AVAILABLE
     # The reference as written runs at torch's default thread count; a second copy gets the engine's count,
     # so the speed-up is also shown with the thread choice taken out of it.
-    as_written = f"reference as written ({torch.get_num_threads()} threads, {REFERENCE_BATCHES} batches x 469/{REFERENCE_BATCHES})"
-    same_threads = f"reference at the engine's {every} thread(s) ({REFERENCE_BATCHES} batches x 469/{REFERENCE_BATCHES})"
+    scaled = f"{REFERENCE_BATCHES} batches x 469/{REFERENCE_BATCHES}"
+    as_written = f"reference as written ({torch.get_num_threads()} threads, {scaled})"
+    same_threads = f"reference at the engine's {every} thread(s) ({scaled})"
     autograd = f"autograd step (fast=False), {every} thread(s)"
     cases: dict[str, Case] = {as_written: reference_case(torch.get_num_threads()), same_threads: reference_case(every),
                               autograd: engine_case(every, fast=False)}
