@@ -37,6 +37,10 @@ def model_card() -> None:
                f"({info['total'] / max(1, info['nonzero']):.1f}x fewer).")
 
 
+# The pages with a job panel of their own, by title: the key they poll under (``ui_jobs.PANELS``).
+PANEL_OF_PAGE = {"Prune & retrain": "prune", "Train / load": "train", "Experiments": "experiments"}
+
+
 def job_status(snap: JobSnapshot, job: Job) -> None:
     """Waiting or running, in so many words (a queued job has done nothing yet)."""
     state, detail = ui_jobs.job_state(job, snap)
@@ -55,8 +59,9 @@ with cpus.threads(cpus.server_threads()):
         except UserError as err:  # e.g. the shipped baseline is missing from this installation
             st.error(str(err))
             st.stop()
-        # Polls on every page, so a job's result is adopted even when its own page is not open.
-        ui_jobs.poll("sidebar", job_status)
+        # Polls on every page but the one whose panel polls the job, so a job's result is adopted even when
+        # its own page is not open.
+        ui_jobs.poll("sidebar", job_status, still_for=PANEL_OF_PAGE.get(page.title, ""))
     ui_jobs.show_notice()
     st.caption(ui_state.before_after())  # every page says what "before" and "after" are
     page.run()

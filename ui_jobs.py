@@ -6,6 +6,11 @@ the line moves, so 30 waiting pages cost the server 4x less), and draws nothing 
 the job ends, ``collect`` adopts its outcome (``ui_state`` holds the session's model line and finds the job)
 and the whole app reruns. Every poll ``touch``es the job (``ui_state.active_job``): a queued job whose tab is
 gone is dropped when its turn comes.
+
+One poller per page: the sidebar polls on pages without a panel for the job's kind (so a result is adopted on
+any page), and on a page whose own panel draws it (``PANELS``) it shows one still line instead - that panel's
+reruns (a step landed, the turn came, the end) redraw it. Two fragments polling the same job doubled every
+page's polling cost on the server.
 """
 from __future__ import annotations
 
@@ -20,6 +25,8 @@ from pruning_core.service.records import JobSnapshot, JobStatus
 
 POLL_SECONDS = 0.5
 WAITING_POLL_SECONDS = 2.0  # a queued job changes only when the line moves: 30 waiting pages cost 4x less
+# The job kinds each page's own panel draws, by its ``poll`` key (the sidebar keeps still for these there).
+PANELS = {"prune": ("prune", "schedule"), "train": ("train",), "experiments": ("experiment",)}
 
 
 def collect(job: Job) -> None:
@@ -48,12 +55,16 @@ def show_notice() -> None:
         getattr(st, notice[0])(notice[1])
 
 
-def poll(key: str, draw: Callable[[JobSnapshot, Job], None], kinds: tuple[str, ...] = ()) -> None:
+def poll(key: str, draw: Callable[[JobSnapshot, Job], None], still_for: str = "") -> None:
     """Draw the session's job with ``draw(snapshot, job)`` and redraw every POLL_SECONDS while it runs;
-    when it ends, collect it and rerun the whole app. ``kinds`` limits which jobs this panel draws."""
+    when it ends, collect it and rerun the whole app. A page's panel (``key`` in ``PANELS``) draws only its
+    kinds of job. ``still_for`` names the page's panel: for a job that panel draws, this one draws once per
+    page run and does not poll."""
+    kinds = PANELS.get(key, ())
     held = ui_state.active_job()
     waiting = held is not None and held.status == JobStatus.QUEUED
-    every = (WAITING_POLL_SECONDS if waiting else POLL_SECONDS) if ui_state.busy() else None
+    polled_elsewhere = held is not None and held.kind in PANELS.get(still_for, ())
+    every = (WAITING_POLL_SECONDS if waiting else POLL_SECONDS) if ui_state.busy() and not polled_elsewhere else None
 
     @st.fragment(run_every=every, key=key)
     def panel() -> None:
@@ -69,7 +80,9 @@ def poll(key: str, draw: Callable[[JobSnapshot, Job], None], kinds: tuple[str, .
         shown = len(st.session_state.get("steps") or ())
         if snap.kind in ui_state.PRUNE_KINDS and len(ui_state.steps()) != shown:  # steps() adopts what landed since
             st.rerun()  # a step landed: every panel, the sidebar card and the step table show it
-        if not kinds or snap.kind in kinds:
+        if polled_elsewhere:
+            st.caption(f"{job_state(job, snap)[0]}: {snap.spec.title} (its progress is on this page)")
+        elif not kinds or snap.kind in kinds:
             draw(snap, job)
 
     panel()

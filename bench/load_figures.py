@@ -30,6 +30,7 @@ def summarize(outcome: dict, sessions: int, epochs: int) -> dict:
         "p50_s": statistics.median(times) if times else float("nan"), "p95_s": percentile(times, 0.95),
         "max_s": max(times, default=float("nan")),
         "p95_by_interaction_s": {k: round(percentile(v, 0.95), 2) for k, v in by_kind.items()},
+        "requests_by_interaction": {k: len(v) for k, v in by_kind.items()},  # e.g. how many polls the pages made
         "peak_rss_mb": round(outcome["peak_rss_mb"], 1), "wall_s": round(outcome["wall_s"], 1),
         # How busy the 2 cores were: the server's share, and everything (server, Chromium, other users' jobs).
         "server_cores": round(outcome["server_cores"], 2), "machine_cores": round(outcome["machine_cores"], 2),

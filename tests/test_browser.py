@@ -63,13 +63,16 @@ def test_prune_in_browser(browser, live_server):
     page.get_by_role("button", name="Prune + retrain").click()
 
     # While the job runs (Cancel visible), the after-prune accuracy must already be on the page.
-    seen_running, progress = "", set()
+    seen_running, progress, sidebar_bars, still_lines = "", set(), 0, 0
     deadline = time.time() + JOB_TIMEOUT_S
     while time.time() < deadline:
         running = page.get_by_role("button", name="Cancel").count() > 0
         bars = texts_now(page.locator('[data-testid="stMain"] [data-testid="stProgress"]'))
         if running and bars:
             progress.add(bars[0])
+            # One poller per page: the page's panel polls this job, the sidebar keeps still.
+            sidebar_bars += page.locator('[data-testid="stSidebar"] [data-testid="stProgress"]').count()
+            still_lines += page.locator('[data-testid="stSidebar"]').get_by_text("its progress is on this page").count()
             value = metric(page, "After prune")
             if value.endswith("%") and not seen_running:
                 seen_running = value
@@ -80,6 +83,7 @@ def test_prune_in_browser(browser, live_server):
     assert seen_running, "the after-prune accuracy never appeared while the job was running"
     # One retraining epoch can take only a few seconds, so one progress reading is all we can demand.
     assert any(text.startswith("Prune to 90 %") for text in progress), progress
+    assert sidebar_bars == 0 and still_lines > 0, (sidebar_bars, still_lines)
     assert metric(page, "Weights pruned") == "90.0 %"
     page.locator('[data-testid="stDataFrame"]').wait_for(timeout=30_000)
     after_retrain = metric(page, "After retrain")

@@ -56,7 +56,7 @@ for name, (title, caption, draw, keys) in ABOUT.items():
                    f"step; seeds {s['seeds']}.")
     if st.button("Re-run quickly in the background", key=f"rerun-{name}", disabled=busy):
         ui_state.attempt(lambda: ui_state.launch(tasks.quick_experiment, name, title))
-ui_jobs.poll("experiments", live, ("experiment",))
+ui_jobs.poll("experiments", live)
 
 
 def percent_rows(rows: list[dict], keys: dict[str, str]) -> list[dict]:

@@ -199,7 +199,7 @@ with controls:
         st.info(f"{percent:g} % is the model's current sparsity: Prune + retrain will only retrain it.")
     share_link({"percent": percent, "scope": scope, "epochs": int(epochs), "lr": lr})
 with main:
-    ui_jobs.poll("prune", live, ("prune", "schedule"))
+    ui_jobs.poll("prune", live)
     if not busy:
         if ckpt.history and len(ui_state.steps()) > 1:
             line_chart(ui_state.steps(), "history-chart")

@@ -68,4 +68,4 @@ def live(snap: JobSnapshot, job: Job) -> None:
                        "Training loss every 50 steps (top) and test accuracy after each epoch (bottom).", "train-curve")
 
 
-ui_jobs.poll("train", live, ("train",))
+ui_jobs.poll("train", live)
