@@ -64,7 +64,7 @@ def poll(key: str, draw: Callable[[JobSnapshot, Job], None], still_for: str = ""
     held = ui_state.active_job()
     waiting = held is not None and held.status == JobStatus.QUEUED
     polled_elsewhere = held is not None and held.kind in PANELS.get(still_for, ())
-    every = (WAITING_POLL_SECONDS if waiting else POLL_SECONDS) if ui_state.busy() and not polled_elsewhere else None
+    every = interval(key, still_for, held)
 
     @st.fragment(run_every=every, key=key)
     def panel() -> None:
@@ -86,6 +86,18 @@ def poll(key: str, draw: Callable[[JobSnapshot, Job], None], still_for: str = ""
             draw(snap, job)
 
     panel()
+
+
+def interval(key: str, still_for: str, held: Job | None) -> float | None:
+    """Seconds between polls of the panel ``key`` for the session's job ``held``; None: it does not poll.
+    Exactly one panel of a page polls an active job: the page's own panel if it draws that kind of job,
+    else the sidebar (``key`` "sidebar", with the page's panel named in ``still_for``)."""
+    if held is None or not held.status.active:
+        return None
+    kinds = PANELS.get(key, ())
+    if (kinds and held.kind not in kinds) or held.kind in PANELS.get(still_for, ()):
+        return None
+    return WAITING_POLL_SECONDS if held.status == JobStatus.QUEUED else POLL_SECONDS
 
 
 def progress_and_cancel(snap: JobSnapshot, job: Job) -> None:
