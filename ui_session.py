@@ -59,11 +59,11 @@ def _plant_cookie(secret: str) -> None:
     st.html(f"""<script>(() => {{
   const name = {json.dumps(COOKIE)}, mine = {json.dumps(secret)};
   const valid = new RegExp("^(?:" + {json.dumps(session_keys.SECRET.pattern)} + ")$");
-  const held = document.cookie.split("; ").find(c => c.startsWith(name + "="));
+  const held = (document.cookie.split("; ").find(c => c.startsWith(name + "=")) || "").slice(name.length + 1);
   const top = window.top || window;
-  // This tab connected without a valid cookie (that is why it plants one), so a valid one now was planted
-  // by another tab since.
-  if (held && valid.test(held.slice(name.length + 1)) && !top.sessionStorage.getItem(name + "-adopted")) {{
+  // This tab connected without a valid cookie (that is why it plants one), so a valid one now, other than
+  // its own (the browser may run this script again after planting), was planted by another tab since.
+  if (held !== mine && valid.test(held) && !top.sessionStorage.getItem(name + "-adopted")) {{
     top.sessionStorage.setItem(name + "-adopted", "1");
     top.location.reload();
     return;
