@@ -86,8 +86,12 @@ def test_play_then_pause_stops_after_one_more_step(browser, live_server):
 def test_a_settings_link_fills_the_form_and_copies_without_secrets(browser, live_server):
     page = open_app(browser, live_server.start() + "/?percent=80&epochs=2&scope=layer")
     assert "80.00" in page.locator(".st-key-percent").inner_text()  # the slider's value label
-    assert page.locator(".st-key-epochs input").input_value() == "2"
-    assert page.locator(".st-key-scope input").input_value() == "per layer (same % each)"
+    from playwright.sync_api import expect  # here, like the fixture's import: collection needs no Playwright
+
+    # The number input can show its default for a moment of the first render before the link's value (seen
+    # while the page drew, under load), so these wait for the value rather than read it once.
+    expect(page.locator(".st-key-epochs input")).to_have_value("2", timeout=10_000)
+    expect(page.locator(".st-key-scope input")).to_have_value("per layer (same % each)", timeout=10_000)
     page.get_by_role("button", name="Copy link to these settings").click()
     code = page.locator('[data-testid="stPopoverBody"] code, [data-testid="stPopoverBody"] pre').first
     code.wait_for(timeout=10_000)
@@ -135,7 +139,7 @@ def test_presenter_mode_on_a_projector(browser, live_server):
     for link, title, main in (("Weights", "Weights", "fc1-pair"), ("Histograms", "Weight histograms", "hist-all"),
                               ("Activations", "Activations", "strips")):
         page.get_by_role("link", name=link).click()
-        page.get_by_role("heading", name=title).wait_for(timeout=60_000)
+        page.get_by_role("heading", level=1, name=title, exact=True).wait_for(timeout=60_000)
         chart = page.locator(f".st-key-{main} .main-svg").first
         chart.wait_for(timeout=120_000)  # a busy 2-core machine draws the Weights page slowly
         box = page.locator(f".st-key-{main}").bounding_box()
