@@ -63,7 +63,7 @@ def poll(key: str, draw: Callable[[JobSnapshot, Job], None], still_for: str = ""
     kinds = PANELS.get(key, ())
     held = ui_state.active_job()
     waiting = held is not None and held.status == JobStatus.QUEUED
-    polled_elsewhere = held is not None and held.kind in PANELS.get(still_for, ())
+    polled_elsewhere = _drawn_by(still_for, held)
     every = interval(key, still_for, held)
 
     @st.fragment(run_every=every, key=key)
@@ -94,10 +94,14 @@ def interval(key: str, still_for: str, held: Job | None) -> float | None:
     else the sidebar (``key`` "sidebar", with the page's panel named in ``still_for``)."""
     if held is None or not held.status.active:
         return None
-    kinds = PANELS.get(key, ())
-    if (kinds and held.kind not in kinds) or held.kind in PANELS.get(still_for, ()):
+    if (key in PANELS and not _drawn_by(key, held)) or _drawn_by(still_for, held):
         return None
     return WAITING_POLL_SECONDS if held.status == JobStatus.QUEUED else POLL_SECONDS
+
+
+def _drawn_by(panel: str, held: Job | None) -> bool:
+    """True when the page panel ``panel`` (a ``PANELS`` key; "" for none) draws the job ``held``."""
+    return held is not None and held.kind in PANELS.get(panel, ())
 
 
 def progress_and_cancel(snap: JobSnapshot, job: Job) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from pruning_core import checkpoint, lab, paths
 from pruning_core.errors import UserError
-from pruning_core.service import runs, session_keys, sessions
+from pruning_core.service import runs, session_keys
 from pruning_core.service.session_records import Start, start_of
 from pruning_core.service.sessions import SessionLimits, SessionStore
 from pruning_core.settings import PruneSettings
