@@ -23,7 +23,7 @@ $(CLUSTER): $(STAMP) requirements-cluster.txt
 	@touch $(CLUSTER)
 
 run: $(STAMP) $(if $(filter ray,$(PRUNE_LAB_EXECUTOR)),$(CLUSTER))
-	$(PY) -m streamlit run app.py --server.address $(HOST) --server.port $(PORT)
+	$(PY) -m ui.serve $(HOST) $(PORT)  # prints the teacher's link, preloads MNIST, checkpoints, workers; streamlit run app.py
 
 test: $(STAMP) $(CLUSTER)
 	$(PY) -m pytest -q

@@ -1,17 +1,18 @@
-"""``make bench`` / ``python -m bench``: every performance benchmark of issue 4, side by side, in one process.
+"""``make bench`` / ``python -m bench``: every performance benchmark, side by side, in one process.
 
 Runs, in order: epoch (reference pipeline vs engine vs sgemm floor, plus evaluation and the server's thread
 count), interactive (the dashboard's prune + retrain call), schedule (the dashboard's reference schedule
-against its floor; ``--schedule`` adds the reference's full 20-epoch schedule) and payload (bytes per
-dashboard figure). ``--quick`` takes fewer repeats. Each part prints a markdown table
-of medians, its ratios and its goals, ready to paste into docs/benchmarks.md.
+against its floor; ``--schedule`` adds the reference's full 20-epoch schedule), sparse (retraining cost
+against the share of weights kept, dense and compressed paths) and payload (bytes per dashboard figure).
+``--quick`` takes fewer repeats. Each part prints a markdown table of medians, its ratios and its goals, ready
+to paste into docs/benchmarks.md.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-from bench import epoch, interactive, payload, schedule
+from bench import epoch, interactive, payload, schedule, sparse
 from bench.timing import machine
 
 
@@ -28,6 +29,8 @@ def main(argv: list[str] | None = None) -> None:
     interactive.main(2 if args.quick else 5)
     print(flush=True)
     schedule.main(2 if args.quick else 3, full=args.schedule)
+    print(flush=True)
+    sparse.main(2 if args.quick else 5)
     print(flush=True)
     payload.main()
 

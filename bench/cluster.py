@@ -22,7 +22,8 @@ import time
 
 from bench.timing import machine
 from pruning_core import checkpoint, cpus
-from pruning_core.service import executors, sweep
+from pruning_core.service import executors
+from pruning_core.service.batch import sweep
 
 
 def burst(name: str, jobs: int, retrain_epochs: int) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import statistics
 
-from pruning_core.service import runs
+from pruning_core.service.runs import store as runs
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -73,9 +73,11 @@ def _errors(name: str, pairs: list[tuple[float | None, float]]) -> dict:
 
 
 def burst_figures(outcome: dict, sessions: int) -> dict:
-    """The burst against its compute: wall / (sessions x one job's press-to-result time alone, same run)."""
+    """The burst against its compute: wall / (sessions x one job's time alone, same run: the median of the lone
+jobs timed, each listed)."""
     single = outcome.get("single_job_s")
     if single is None:
         return {}
     return {"single_job_s": round(single, 2), "single_job_client_s": round(outcome["single_job_client_s"], 2),
+            "single_jobs_s": outcome.get("single_jobs_s", [round(single, 2)]),
             "burst_over_compute": round(outcome["wall_s"] / (sessions * single), 2)}

@@ -1,12 +1,13 @@
 """Classroom load test: N students (default 20) open the same Prune Lab server and all press Run at once.
 
-``.venv/bin/python -m bench.load_test [--sessions 20] [--epochs 1] [--timeout 1800] [--clients browser|websocket]``
+``.venv/bin/python -m bench.load_test [--sessions 20] [--epochs 1] [--timeout 1800] [--clients browser|websocket]
+[--alone K]``
 
 With ``--clients websocket`` the students are light protocol clients (bench/ws_client.py) that time the server
 alone; the default drives Chromium tabs as described below. The websocket run first times one student's
 job with the server otherwise idle (``single_job_s``: its run from queued to done on the server;
 ``single_job_client_s``: press to result as the student saw it), then the burst: ``burst_over_compute`` =
-wall / (N x single_job_s), 1.0 being a server that never idles while students wait (issue 17). Server CPU
+wall / (N x single_job_s), 1.0 being a server that never idles while students wait. Server CPU
 counts the server process and its worker processes.
 
 Starts ``streamlit run app.py`` on a free 127.0.0.1 port with a temporary runs directory, opens N Playwright
@@ -26,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -34,7 +36,7 @@ from pathlib import Path
 from bench import ws_client
 from bench.load_figures import summarize
 from bench.timing import machine
-from pruning_core.service import runs
+from pruning_core.service.runs import store as runs
 from pruning_core import paths
 from pruning_core.plots import browser as chromium
 from pruning_core.service.live_server import Server
@@ -124,7 +126,7 @@ def cpu_seconds(pid: int | None = None) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-async def drive_light(server: Server, sessions: int, timeout: float) -> dict:
+async def drive_light(server: Server, sessions: int, timeout: float, alone: int = 1) -> dict:
     """The same class with light websocket clients (bench/ws_client.py) instead of Chromium tabs."""
     url = server.start()
     results = [{} for _ in range(sessions)]
@@ -132,22 +134,36 @@ async def drive_light(server: Server, sessions: int, timeout: float) -> dict:
     await warm.connect(url)
     await warm.rerun()
     await warm.close()
-    # The reference: one student's job with the server otherwise idle, in this same run - the second of two,
-    # so that it does not include the training worker's start-up (importing torch, loading MNIST).
-    for _ in range(2):
-        alone: dict = {}
-        await ws_client.student(url, asyncio.Barrier(1), time.time() + timeout, alone)
-    references = runs.all_runs()  # newest first: [its run, the first one]
-    reference = references[0]  # from queued to done on the server: the job's own time
+    # The reference: lone students' jobs with the server otherwise idle, in this same run - after one that is not
+    # timed, so that none includes a training worker's start-up (importing torch, loading MNIST); with
+    # ``alone`` > 1 half of them before the burst and half after, so a change in the machine's other load
+    # during the run moves the reference as it moves the burst.
+    untimed = await lone_jobs(url, 1, timeout)
+    reference = await lone_jobs(url, (alone + 1) // 2, timeout)
     barrier = asyncio.Barrier(sessions)
     started, cpu_at_start = time.time(), (cpu_seconds(server.proc.pid), cpu_seconds())
     await asyncio.wait_for(asyncio.gather(*(ws_client.student(url, barrier, started + timeout, r) for r in results)),
                            timeout + 60)
     outcome = finish(server, results, started, cpu_at_start)
-    outcome["reference_runs"] = [run.id for run in references]
-    outcome["single_job_s"] = reference.status().get("updated", float("nan")) - reference.config()["created"]
-    outcome["single_job_client_s"] = alone["done"] - alone["pressed_at"] if "done" in alone else float("nan")
+    reference += await lone_jobs(url, alone // 2, timeout)
+    outcome["reference_runs"] = [run_id for run_id, _, _ in untimed + reference]
+    outcome["single_job_s"] = statistics.median(server_s for _, server_s, _ in reference)
+    outcome["single_job_client_s"] = statistics.median(client_s for _, _, client_s in reference)
+    outcome["single_jobs_s"] = [round(server_s, 2) for _, server_s, _ in reference]
     return outcome
+
+
+async def lone_jobs(url: str, count: int, timeout: float) -> list[tuple[str, float, float]]:
+    """``count`` students one after another, each alone on the server: per job, its run's id, its seconds from
+    queued to done on the server (the job's own time) and from press to result as the student saw it."""
+    times = []
+    for _ in range(count):
+        alone: dict = {}
+        await ws_client.student(url, asyncio.Barrier(1), time.time() + timeout, alone)
+        run = runs.all_runs()[0]  # newest first: this student's run
+        times.append((run.id, run.status().get("updated", float("nan")) - run.config()["created"],
+                      alone["done"] - alone["pressed_at"] if "done" in alone else float("nan")))
+    return times
 
 
 def finish(server: Server, results: list[dict], started: float, cpu_at_start: tuple[float, float]) -> dict:
@@ -185,7 +201,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", choices=("browser", "websocket"), default="browser",
                         help="Chromium tabs (page response as a person sees it, tabs sharing the server's CPUs) or "
                              "light websocket clients (the server's own response; --epochs is then the page's 1)")
+    parser.add_argument("--alone", type=int, default=1,
+                        help="websocket clients: lone jobs timed for the reference, half before the burst and half "
+                             "after; the reference is their median (default 1: one, before)")
     args = parser.parse_args(argv)
+    if args.alone < 1:
+        parser.error("--alone must be at least 1")
     if args.clients == "browser" and not chromium.chromium_installed():
         parser.error(f"{paths.chromium()} is missing (apt-get install chromium)")
     with tempfile.TemporaryDirectory(prefix="prune-lab-load-") as tmp:
@@ -193,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         server = Server(Path(tmp) / "runs", Path(tmp) / "streamlit.log")
         try:
             measured = asyncio.run(drive(server, args.sessions, args.epochs, args.timeout) if args.clients == "browser"
-                                   else drive_light(server, args.sessions, args.timeout))
+                                   else drive_light(server, args.sessions, args.timeout, args.alone))
         finally:
             server.stop()
         figures = summarize(measured, args.sessions, args.epochs)

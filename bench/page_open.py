@@ -3,7 +3,7 @@
 ``.venv/bin/python -m bench.page_open [--sessions 30] [--rounds 5] [--press] [--compare DIR]``
 
 The load test's slowest interactions were opening the Prune page and pressing "Prune + retrain" while 30
-students did the same (p95 2.6 s and 3.8 s; py-spy: the page's figures and weight counts, issue 17). This times
+students did the same (p95 2.6 s and 3.8 s; py-spy: the page's figures and weight counts). This times
 those alone, with the load test's light websocket clients (bench/ws_client.py): each round, ``--sessions`` new
 clients connect and ask for the page together (and with ``--press`` then all press, for a 0-epoch job), and
 every request's time to ``script_finished`` is a sample. The server process's own CPU time per student (from

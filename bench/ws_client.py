@@ -8,9 +8,11 @@ and times each request to its ``script_finished``: the server's own response tim
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import websockets
+from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -19,9 +21,22 @@ JOB_LINK = "percent=90&epochs=1&scope=global"
 POLL_TIMEOUT = 30.0  # an auto-rerun the server dropped (its fragment is gone) is never answered
 
 
+COOKIE = "prune_lab_key"  # ui/session.py's cookie (benchmarks do not import the dashboard's glue)
+# The secret in the script that plants the cookie ("mine": its name before the cookie was guarded, so that
+# python -m bench.ws_attacks runs on an older tree for a before/after figure).
+PLANTED = re.compile(r'(?:issued|mine) = "([A-Za-z0-9_-]{64})"')
+
+
 class Client:
-    def __init__(self, query: str = "") -> None:
+    """One tab: ``secret`` is the cookie it connects with (None: a browser's first visit, no cookie)."""
+
+    def __init__(self, query: str = "", secret: str | None = None, page: str = "") -> None:
         self.query = query  # the page URL's query, as a browser sends it with every run
+        self.page = page  # the page's URL path ("class"); "" opens the default page
+        self.secret = secret
+        self.issued = ""  # the secret the server planted in this tab's cookie, if it planted one
+        self.exceptions: list[str] = []  # pages that crashed: the exception's type and message
+        self.alerts: list[str] = []  # st.error / st.warning texts the last full run showed
         self.buttons: dict[str, str] = {}   # label -> widget id
         self.metrics: dict[str, str] = {}   # label -> shown value
         self.fragments: dict[str, float] = {}  # auto-rerun fragment id -> interval (s)
@@ -33,7 +48,9 @@ class Client:
 
     async def connect(self, url: str) -> None:
         ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
-        self._socket = await websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None)
+        cookie = {"Cookie": f"{COOKIE}={self.secret}"} if self.secret else None
+        self._socket = await websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None,
+                                                additional_headers=cookie)
         self._reader = asyncio.create_task(self._read())
 
     async def close(self) -> None:
@@ -47,12 +64,16 @@ class Client:
         message = BackMsg()
         state = message.rerun_script
         state.page_script_hash = self.page_hash
+        state.page_name = "" if self.page_hash else self.page
         state.query_string = self.query
         if press is not None:
             widget = state.widget_states.widgets.add()
             widget.id, widget.trigger_value = self.buttons[press], True
         if fragment_id:
             state.fragment_id, state.is_auto_rerun = fragment_id, True
+        else:  # a full run draws the page anew: what it shows replaces what the last one showed
+            self.alerts.clear()
+            self.progress = ""
         self._finished.clear()
         started = time.perf_counter()
         await self._socket.send(message.SerializeToString())
@@ -89,13 +110,21 @@ class Client:
             self.metrics[element.metric.label] = element.metric.body
         elif kind == "progress":
             self.progress = element.progress.text
+        elif kind == "exception":
+            self.exceptions.append(f"{element.exception.type}: {element.exception.message}")
+        elif kind == "alert" and element.alert.format in (Alert.ERROR, Alert.WARNING):
+            self.alerts.append(element.alert.body)
+        elif kind == "html" and (planted := PLANTED.search(element.html.body)):
+            self.issued = planted.group(1)
 
 
-async def student(url: str, everyone_here: asyncio.Barrier, deadline: float, result: dict) -> None:
-    """One light student: open the Prune page, press "Prune + retrain" (its defaults: 90 %, 1 retraining
-    epoch) together with the others, then answer the page's polls until the model card shows 90 % pruned.
-    Every request's time to ``script_finished`` is a sample, the polls included."""
-    client = Client(JOB_LINK)
+async def student(url: str, everyone_here: asyncio.Barrier, deadline: float, result: dict,
+                  query: str = JOB_LINK, secret: str | None = None) -> None:
+    """One light student: open the Prune page (by the settings link ``query``: 90 %, 1 retraining epoch unless
+    it says otherwise; with the cookie ``secret`` if given), press "Prune + retrain" together with the others,
+    then answer the page's polls until the model card shows 90 % pruned. Every request's time to
+    ``script_finished`` is a sample, the polls included; a refusal the page shows ends the student (``error``)."""
+    client = Client(query, secret)
     samples: list[tuple[str, float]] = result.setdefault("samples", [])
     try:
         try:
@@ -106,6 +135,8 @@ async def student(url: str, everyone_here: asyncio.Barrier, deadline: float, res
         result["pressed_at"] = time.time()
         samples.append(("press Run", await client.rerun(press="Prune + retrain")))
         result["pressed"] = True
+        if not client.progress and client.alerts:  # no job panel: the press was refused, the page says why
+            raise RuntimeError(f"refused: {client.alerts[-1]}")
         while client.metrics.get("Weights pruned") != "90.0 %":
             if time.time() > deadline:
                 raise TimeoutError("job did not finish before the load test's deadline")

@@ -4,6 +4,11 @@ On disk a checkpoint is ``torch.save`` of a dict holding only tensors and primit
 ``torch.load(..., weights_only=True)`` - never a general unpickle. Its ``state_dict`` has the plain keys
 (``fc1.weight`` ...) with pruned weights exactly 0.0, so any ``nn.Module`` of the same shape can load it.
 Names such as ``baseline`` resolve to the checkpoints shipped in the package.
+
+A file is bounded by what it decodes to, not by its size on disk: the zip's declared sizes are checked before
+torch reads it (``archive``), every tensor's storage must be exactly what its shape needs, the model's
+parameter count is capped before any model is built, and any failure - torch's own included - is one
+``UserError`` line.
 """
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import atomic, paths
+from . import archive, atomic, paths
 from .errors import UserError
 from .masks import Masks
 from .models import make_model
@@ -27,6 +32,14 @@ from .settings import MNIST_MEAN, MNIST_STD, ModelSettings, TrainSettings, check
 FORMAT = "prune-lab-checkpoint"
 VERSION = 1
 MAX_BYTES = 64 * 1024 * 1024  # far above any LeNet-300-100 checkpoint (~1.4 MB); refuses huge uploads early
+# What the pickled structure may unpack to: a 1,000-step history of 100-epoch curves pickles to 1.1 MB, MAX_ITEMS
+# floats to 1.8 MB (measured with torch.save of such dicts).
+MAX_PICKLE_BYTES = 8 * 1024 * 1024
+# The largest model a checkpoint may hold: its float32 weights (4 bytes) and bool masks (1 byte) together with
+# the largest structure fit in MAX_BYTES, so whatever loads can be saved and read back. 4096,2048 fits;
+# 4096,4096 (20 million parameters, a 100 MB file) does not.
+MAX_PARAMETERS = (MAX_BYTES - MAX_PICKLE_BYTES) // 5
+FLOAT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)  # what models and metrics compute in
 # The format's deepest path is checkpoint -> history -> step -> thresholds -> number: 4 nested containers.
 MAX_DEPTH = 4
 # Containers, numbers, strings and tensors in all: a 1,000-step history with 100-epoch curves stays below it,
@@ -104,13 +117,23 @@ def from_bytes(data: bytes, device: torch.device | str = "cpu", origin: str = "u
     """Parse checkpoint bytes (a file or an upload). Refuses anything but tensors and primitives."""
     if len(data) > MAX_BYTES:
         raise UserError(f"checkpoint is larger than {MAX_BYTES // 2**20} MB")
+    archive.check_unpacked_size(data, MAX_BYTES, MAX_PICKLE_BYTES)
     try:
         with warnings.catch_warnings():  # torch warns about foreign pickle protocols; we refuse them anyway
             warnings.simplefilter("ignore")
             raw = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as err:  # any failure to parse untrusted bytes means "not a checkpoint", never a crash
         raise UserError(f"not a safe Prune Lab checkpoint ({_short_reason(err)})") from None
-    return _from_dict(raw, torch.device(device), origin)
+    try:
+        return _from_dict(raw, torch.device(device), origin)
+    except UserError:
+        raise
+    except Exception as err:  # torch itself failing on a tensor we did not foresee: still one line, no crash
+        raise UserError(f"checkpoint could not be read ({type(err).__name__}: {_first_line(err)})") from None
+
+
+def _first_line(err: Exception) -> str:
+    return (str(err).strip().splitlines() or [""])[0][:160]
 
 
 def _short_reason(err: Exception) -> str:
@@ -151,13 +174,31 @@ def check_plain(raw: object) -> None:
         elif isinstance(value, torch.Tensor):
             if value.layout != torch.strided or value.is_nested:
                 raise UserError(f"checkpoint holds a {value.layout} tensor; only dense tensors are allowed")
-            if not (value.is_floating_point() or value.dtype == torch.bool):
-                raise UserError(f"checkpoint holds a {value.dtype} tensor; only float and bool tensors are allowed")
+            if value.dtype not in (*FLOAT_DTYPES, torch.bool):
+                raise UserError(f"checkpoint holds a {value.dtype} tensor; only float and bool tensors are allowed "
+                                f"({', '.join(str(dtype) for dtype in FLOAT_DTYPES)}, torch.bool)")
+            _check_storage(value)
         elif isinstance(value, str):
             if len(value) > MAX_TEXT:
                 raise UserError(f"checkpoint holds a string of {len(value):,} characters")
         elif value is not None and not isinstance(value, (int, float)):
             raise UserError(f"checkpoint holds a {type(value).__name__}; only plain data and tensors are allowed")
+
+
+def _check_storage(tensor: torch.Tensor) -> None:
+    """A tensor must own exactly the bytes its shape needs: a few valid-shaped numbers can otherwise be a view
+    into a storage of a gigabyte (kept alive with the model), or a zero-stride view of a single number."""
+    needed = tensor.numel() * tensor.element_size()
+    storage = tensor.untyped_storage().nbytes()
+    if storage != needed or tensor.storage_offset() != 0 or not tensor.is_contiguous():
+        raise UserError(f"checkpoint holds a tensor of shape {list(tensor.shape)} on {storage:,} bytes of storage "
+                        f"laid out differently from the {needed:,} its shape needs")
+
+
+def parameter_count(settings: ModelSettings) -> int:
+    """Parameters of the model ``settings`` describes, counted on torch's meta device: shapes, no memory."""
+    with torch.device("meta"):
+        return sum(p.numel() for p in make_model(settings).parameters())
 
 
 def _from_dict(raw: object, device: torch.device, origin: str) -> Checkpoint:
@@ -170,7 +211,13 @@ def _from_dict(raw: object, device: torch.device, origin: str) -> Checkpoint:
         config, state, mask_state, recipe = raw["config"], raw["state_dict"], raw["masks"], raw["recipe"]
     except KeyError as err:
         raise UserError(f"checkpoint is missing the field {err}") from None
-    model = make_model(_model_settings(config))
+    settings = _model_settings(config)
+    parameters = parameter_count(settings)
+    if parameters > MAX_PARAMETERS:
+        raise UserError(f"checkpoint's model ({settings.arch}, hidden sizes {','.join(map(str, settings.hidden))}) "
+                        f"has {parameters:,} parameters; at most {MAX_PARAMETERS:,} fit in a "
+                        f"{MAX_BYTES // 2**20} MB checkpoint")
+    model = make_model(settings)
     if not isinstance(recipe, dict):
         raise UserError("checkpoint's recipe must be a dictionary")
     try:

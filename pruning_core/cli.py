@@ -17,12 +17,14 @@ from . import analyze, checkpoint, cpus, lab
 from .cli_args import (EXIT_USAGE, Parser, count_arg, counts_arg, fraction_arg, hidden_arg, lr_arg, one_line,
                        out_dir, out_file, percent_arg, percents_arg, scopes_arg, text_of)
 from .research import experiments
-from .service import executors, fanout, sweep
-from .service.experiment_runs import ExecutorRunner
+from .service import executors
+from .service.batch import fanout, sweep
+from .service.batch.experiment_runs import ExecutorRunner
 from .data import load_mnist, resolve_device
 from .errors import UserError
 from .progress import ProgressBar
-from .settings import ARCHITECTURES, PRESETS, PRUNE_SCOPES, REFERENCE_PERCENTS, ModelSettings, PruneSettings, preset
+from .settings import (ARCHITECTURES, DEFAULT_MASK_SEED, PRESETS, PRUNE_SCOPES, REFERENCE_PERCENTS, ModelSettings,
+                       PruneSettings, preset)
 
 def build_parser() -> Parser:
     parser = Parser(prog="python -m pruning_core", description=__doc__.splitlines()[0])
@@ -45,15 +47,15 @@ def build_parser() -> Parser:
     p = sub.add_parser("prune", parents=[common], help="prune to a cumulative percent, then retrain")
     p.add_argument("--checkpoint", required=True, help="a file or a built-in name (baseline, baseline-paper)")
     p.add_argument("--percent", type=percent_arg, required=True, help="after this step P %% of weights are 0")
-    p.add_argument("--scope", choices=PRUNE_SCOPES, default="global")
-    p.add_argument("--retrain-epochs", type=count_arg, default=1)
+    add_scope(p)
+    p.add_argument("--retrain-epochs", type=count_arg, default=1, help="0 prunes without retraining")
     p.add_argument("--lr", type=lr_arg, help="retraining lr (default: 1/10 of the training recipe's)")
     p.add_argument("--out", type=out_file, required=True)
 
     p = sub.add_parser("schedule", parents=[common], help="iterative prune -> retrain over a list of percents")
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--percents", type=percents_arg, default=list(REFERENCE_PERCENTS))
-    p.add_argument("--scope", choices=PRUNE_SCOPES, default="global")
+    add_scope(p)
     p.add_argument("--retrain-epochs", type=count_arg, default=1)
     p.add_argument("--lr", type=lr_arg)
     p.add_argument("--out-dir", type=out_dir, required=True)
@@ -61,8 +63,9 @@ def build_parser() -> Parser:
     p = sub.add_parser("sweep", parents=[common], help="independent prune + retrain points, on an executor")
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--percents", type=percents_arg, required=True, help="e.g. 50,90")
-    p.add_argument("--scopes", type=scopes_arg, default=["global"], help="e.g. global,layer")
-    p.add_argument("--seeds", type=counts_arg, default=[], help="retraining seeds (default: the recipe's)")
+    p.add_argument("--scopes", type=scopes_arg, default=["global"], help="e.g. global,random,largest")
+    p.add_argument("--seeds", type=counts_arg, default=[],
+                   help="retraining seeds, also the random scope's mask seeds (default: the recipe's)")
     p.add_argument("--widths", type=counts_arg, default=[], help="first hidden layer widths (trains baselines)")
     p.add_argument("--retrain-epochs", type=count_arg, default=1)
     p.add_argument("--lr", type=lr_arg)
@@ -89,6 +92,13 @@ def build_parser() -> Parser:
     p.add_argument("--render-only", action="store_true", help="re-write the report from its stored results")
     add_executor(p, "the experiments' runs")
     return parser
+
+
+def add_scope(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scope", choices=PRUNE_SCOPES, default="global",
+                   help="global (magnitude), layer, std, sensitivity; controls: random, largest (|w| first)")
+    p.add_argument("--mask-seed", type=lambda t: count_arg(t, 0, 2**63 - 1), default=DEFAULT_MASK_SEED,
+                   help="the random scope's seed: one seed, one mask (default %(default)s)")
 
 
 def add_executor(p: argparse.ArgumentParser, what: str) -> None:
@@ -136,18 +146,20 @@ def run_train(args: argparse.Namespace, bar: ProgressBar) -> dict:
 
 def run_prune(args: argparse.Namespace, bar: ProgressBar) -> dict:
     start = checkpoint.load(args.checkpoint, resolve_device(args.device))
-    settings = PruneSettings(args.percent, args.scope)
+    settings = PruneSettings(args.percent, args.scope, mask_seed=args.mask_seed)
     result = lab.prune_step(start, settings, args.retrain_epochs, args.lr, callbacks=[bar])
     saved = checkpoint.save(result, args.out)
     step = result.history[-1]
     keys = ("threshold", "thresholds", "quality", "accuracy_before", "accuracy_after_prune", "accuracy_after_retrain")
-    return {"checkpoint": str(saved), "source": str(checkpoint.resolve(args.checkpoint)),
-            **lab.summary(result, result.accuracy), **{k: getattr(step, k) for k in keys}}
+    seed = {"mask_seed": args.mask_seed} if args.scope == "random" else {}
+    return {"checkpoint": str(saved), "source": str(checkpoint.resolve(args.checkpoint)), "scope": args.scope,
+            **seed, **lab.summary(result, result.accuracy), **{k: getattr(step, k) for k in keys}}
 
 
 def run_schedule(args: argparse.Namespace, bar: ProgressBar) -> dict:
     start = checkpoint.load(args.checkpoint, resolve_device(args.device))
-    steps = lab.schedule(start, args.percents, args.scope, args.retrain_epochs, args.lr, callbacks=[bar])
+    steps = lab.schedule(start, args.percents, args.scope, args.retrain_epochs, args.lr, callbacks=[bar],
+                         mask_seed=args.mask_seed)
     args.out_dir.mkdir(exist_ok=True)  # only once the schedule is known to be valid
     final = start
     for final in steps:

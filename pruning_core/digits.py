@@ -6,22 +6,31 @@ mass is the frame's centre. A photo differs in every step - dark ink on light pa
 background, the digit anywhere and any size - and a model trained on MNIST reads it wrongly unless each step is
 redone. The model's own normalisation (``analyze.normalize_pixels``) is applied afterwards, as for test images.
 
-Bytes are bounded before they are decoded: a small PNG can declare a 100,000 x 100,000 image (a
-"decompression bomb"), so the declared size is checked from the header before any pixel is read.
+A picture is bounded by what it decodes to, not by its file size: a 67 KB PNG can declare 40 megapixels and
+a 13 KB GIF sixteen million pixels per frame. Only PNG and JPEG are read, recognised by their content (a GIF
+renamed .png is refused); a PNG's declared size is checked from its header before any pixel is decoded, a
+JPEG is decoded already scaled down by its own decoder (``draft``: 1/2, 1/4 or 1/8 of the pixels), and the
+greyscale result is at most ``MAX_SIDE`` pixels on its longer side - the digit needs 20. A phone photo's EXIF
+orientation is applied, so a digit photographed with the phone turned stays upright.
 """
 from __future__ import annotations
 
 import io
+import math
 import warnings
 
 import numpy as np
 import PIL.Image
 import PIL.ImageFilter
+import PIL.ImageOps
 
 from .errors import UserError
 
 MAX_BYTES = 10 * 1024 * 1024  # a phone photo is 2-5 MB
-MAX_PIXELS = 40_000_000  # a 48-megapixel phone photo still passes; decoding it needs ~40 MB as greyscale
+FORMATS = ("PNG", "JPEG")
+MAX_DECODED_PIXELS = 4_000_000  # what is ever decoded: a phone screenshot (~3 MP) as it is, a photo scaled down
+MAX_JPEG_PIXELS = 50_000_000  # declared: a 48-megapixel phone photo decodes at 1/4 of its width and height
+MAX_SIDE = 1024  # the decoded picture's longer side, once decoded: plenty for a digit framed in 20 pixels
 BOX = 20  # MNIST: the longer side of the digit's bounding box
 FRAME = 28
 NOISE_FLOOR = 0.2  # below 20 % of the ink's contrast is paper texture, shadow or JPEG noise, not ink
@@ -30,42 +39,61 @@ MIN_CONTRAST = 16  # grey levels between background and ink: less than this is a
 
 
 def decode(data: bytes) -> np.ndarray:
-    """Picture file bytes (PNG, JPEG, ...) -> greyscale uint8 (H, W); transparency is laid over white paper.
-    Size limits are checked before any pixel is decoded."""
+    """PNG or JPEG file bytes -> greyscale uint8 (H, W), upright, at most MAX_SIDE pixels on the longer side;
+    transparency is laid over white paper. What would decode to too many pixels is refused or scaled down
+    before any pixel is decoded."""
     if not data:
         raise UserError("the picture file is empty")
     if len(data) > MAX_BYTES:
         raise UserError(f"the picture is {len(data) / 2**20:.1f} MB; at most {MAX_BYTES // 2**20} MB please")
     unreadable = UserError("this file is not a picture that can be read (PNG or JPEG please)")
     try:
-        with warnings.catch_warnings():  # PIL warns above 89 megapixels; the limit below is ours and lower
+        with warnings.catch_warnings():  # PIL's own bomb check warns far above our limits
             warnings.simplefilter("ignore", PIL.Image.DecompressionBombWarning)
-            image = PIL.Image.open(io.BytesIO(data))  # reads the header only
-    except (PIL.UnidentifiedImageError, PIL.Image.DecompressionBombError, OSError, ValueError, SyntaxError):
+            image = PIL.Image.open(io.BytesIO(data))  # reads the header only; the format comes from the content
+    except Exception:  # anything a hostile header makes Pillow raise is "not a picture", never a crash
         raise unreadable from None
-    width, height = image.size
-    if width * height > MAX_PIXELS:
-        raise UserError(f"the picture is {width} x {height} pixels; at most {MAX_PIXELS // 10**6} megapixels please")
+    if image.format not in FORMATS:
+        raise UserError(f"this picture is a {image.format} file; PNG or JPEG please")
+    _bound_decoding(image)
     try:
-        rgba = np.asarray(image.convert("RGBA"))
-    except (PIL.Image.DecompressionBombError, OSError, ValueError, SyntaxError):  # truncated or corrupt data
+        image.load()
+        gray = _gray_over_white(PIL.ImageOps.exif_transpose(image))
+        gray.thumbnail((MAX_SIDE, MAX_SIDE), PIL.Image.Resampling.LANCZOS)
+    except Exception:  # truncated or corrupt data, a malformed EXIF block
         raise unreadable from None
-    return to_gray(rgba)
+    return np.asarray(gray)
 
 
-def to_gray(pixels: np.ndarray) -> np.ndarray:
-    """(H, W), (H, W, 3) or (H, W, 4) pixels -> greyscale uint8 (H, W); transparent parts count as white paper
-    (the canvas and many PNGs have a transparent background)."""
-    array = np.asarray(pixels, dtype=np.float64)
-    if array.ndim == 2:
-        return np.clip(array, 0, 255).astype(np.uint8)
-    if array.ndim != 3 or array.shape[2] not in (3, 4):
-        raise UserError(f"a picture must be greyscale, RGB or RGBA, got shape {array.shape}")
-    gray = array[..., :3] @ np.array([0.299, 0.587, 0.114])  # ITU-R 601 luma, as PIL's "L" mode
-    if array.shape[2] == 4:
-        alpha = array[..., 3] / 255.0
-        gray = gray * alpha + 255.0 * (1 - alpha)
-    return np.clip(np.rint(gray), 0, 255).astype(np.uint8)
+def _bound_decoding(image: PIL.Image.Image) -> None:
+    """Refuse a PNG that declares more than MAX_DECODED_PIXELS; have a JPEG decoded at the smallest of 1/1,
+    1/2, 1/4, 1/8 scale that brings it within them (greyscale already, where the JPEG's colours allow)."""
+    width, height = image.size
+    too_large = UserError(f"the picture is {width} x {height} pixels; at most "
+                          f"{(MAX_DECODED_PIXELS if image.format == 'PNG' else MAX_JPEG_PIXELS) // 10**6} "
+                          f"megapixels as {image.format} please")
+    if image.format == "PNG":
+        if width * height > MAX_DECODED_PIXELS:
+            raise too_large
+        return
+    if width * height > MAX_JPEG_PIXELS:
+        raise too_large
+    scale = next((s for s in (1, 2, 4, 8) if math.ceil(width / s) * math.ceil(height / s) <= MAX_DECODED_PIXELS),
+                 None)
+    if scale is None:  # a strip of 50 megapixels, 1 pixel high, cannot be scaled by the decoder
+        raise too_large
+    # draft picks the largest scale whose result is at least the size asked for: ask for the floor.
+    image.draft("L", (max(1, width // scale), max(1, height // scale)))
+    if image.size[0] * image.size[1] > MAX_DECODED_PIXELS:  # the decoder could not scale this JPEG
+        raise too_large
+
+
+def _gray_over_white(image: PIL.Image.Image) -> PIL.Image.Image:
+    """Greyscale ("L"), transparent parts laid over white paper, in Pillow's 8-bit pixels (no float copies)."""
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        image = PIL.Image.alpha_composite(PIL.Image.new("RGBA", rgba.size, "white"), rgba)
+    return image.convert("L")
 
 
 def ink(gray: np.ndarray) -> np.ndarray:

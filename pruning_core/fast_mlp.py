@@ -1,7 +1,7 @@
 """The training step of LeNet-300-100 written out by hand: the fast path ``train.train`` takes for the MLP.
 
 Why: at batch 128 one step's eight matmuls take ~0.65 ms on 2 CPUs, and autograd plus the optimizer added
-~0.8 ms of dispatch, graph building and allocation around them (issue 13). Here every tensor a step touches
+~0.8 ms of dispatch, graph building and allocation around them (docs/benchmarks.md). Here every tensor a step touches
 is allocated once, per batch size, when the stepper is built: the batch is gathered into a reused buffer
 (``index_select(out=)``), the layers are ``addmm(out=)`` with the bias folded in, ReLU is in place, the loss
 and its gradient come from one log-softmax (d loss / d logits = softmax - one-hot), and the backward pass is
@@ -13,7 +13,7 @@ Mathematically it is the autograd path of ``train.py``: gradient, then L1's subg
 then the mask, then SGD with weight decay and momentum (dampening 0, not Nesterov); only the float32
 rounding differs. Dropout draws its mask the way ``F.dropout`` does on the CPU (``bernoulli_(1 - p)`` then
 ``/ (1 - p)``, hidden layer 1 then 2), so with the same global RNG state both paths drop the same units.
-``tests/test_fast_mlp.py`` checks gradients and updated weights against autograd for every preset, mask and
+``tests/engine/test_fast_mlp.py`` checks gradients and updated weights against autograd for every preset, mask and
 regulariser, and the accuracy after one epoch.
 """
 from __future__ import annotations
@@ -39,7 +39,7 @@ def supports(model: torch.nn.Module) -> bool:
 
 
 @dataclass
-class _Buffers:
+class Buffers:
     """Everything one step of ``rows`` batch rows writes: allocated once per batch size."""
 
     x: torch.Tensor        # (rows, 784) gathered images
@@ -98,24 +98,18 @@ class FastMLP:
         self.masks = ([masks[f"{name}.weight"].to(dtype=torch.float32) for name in ("fc1", "fc2", "fc3")]
                       if masks else [])
         self.signs = [torch.empty_like(w) for w in self.weights] if settings.l1 else []
-        self._buffers: dict[int, _Buffers] = {}
+        self._buffers: dict[int, Buffers] = {}
 
     def velocities(self) -> list[torch.Tensor]:
         """SGD's velocity ``-lr * momentum_buffer`` per parameter (``model.parameters()`` order), unscaled."""
         return [self.scale * u for u in self.velocity]
 
-    def buffers(self, rows: int) -> _Buffers:
+    def sync_model(self) -> None:
+        """Nothing to write: this step trains the model's parameters in place."""
+
+    def buffers(self, rows: int) -> Buffers:
         if rows not in self._buffers:
-            width1, width2 = (w.shape[0] for w in self.weights[:2])
-            dropout = any(self.model.dropout)
-            y, out = torch.empty(rows, dtype=self.labels.dtype), torch.empty(self.weights[2].shape[0], rows)
-            h2, d2, d1 = torch.empty(rows, width2), torch.empty(rows, width2), torch.empty(rows, width1)
-            self._buffers[rows] = _Buffers(
-                x=torch.empty(rows, self.images.shape[1]), y=y, y_row=y.view(1, rows), h1=torch.empty(rows, width1),
-                h2=h2, out=out, out_rows=out.t(), picked=torch.empty(1, rows), d2=d2, d1=d1,
-                drop1=torch.empty(rows, width1 if dropout else 0), drop2=torch.empty(rows, width2 if dropout else 0),
-                ones=torch.ones(rows), minus_one=torch.full((1, rows), -1.0),
-                minus_one_per_row=torch.full((rows,), -1.0 / rows), h2_t=h2.t(), d2_t=d2.t(), d1_t=d1.t())
+            self._buffers[rows] = allocate(rows, self.weights, self.images, self.labels, any(self.model.dropout))
         return self._buffers[rows]
 
     def step(self, rows: torch.Tensor, lr: float, loss_sum: torch.Tensor) -> None:
@@ -124,41 +118,31 @@ class FastMLP:
         (_, w2, w3), (b1, b2, _), (t1, t2, _) = self.weights, self.biases, self.weights_t
         (v1, v2, v3), (vb1, vb2, vb3) = self.weight_velocity, self.bias_velocity
         p1, p2 = self.model.dropout
-        # SGD's buffer update buf = momentum * buf + grad, written for v = -lr * buf = scale * u.
-        beta = self.settings.momentum * lr / (self.previous_lr or lr)
-        decayed = self.scale * beta
-        scale = decayed if decayed >= RESCALE_BELOW else 1.0
-        keep = decayed / scale  # 1.0 except when the scale folds back into u (or beta is 0)
-        alpha = -lr / len(rows) / scale  # the mean over the batch, the step size and the scale, on the matmuls
-        self.scale = scale
+        self.scale, keep, alpha = momentum_coefficients(self.settings.momentum, lr, self.previous_lr, self.scale,
+                                                        len(rows))
         torch.index_select(self.images, 0, rows, out=b.x)
         torch.index_select(self.labels, 0, rows, out=b.y)
         # Forward. ReLU's output doubles as its backward mask (h > 0 exactly where the input was > 0).
         torch.addmm(b1, b.x, t1, out=b.h1).relu_()
         if p1:
-            _dropout(b.h1, b.drop1, p1)
+            dropout_(b.h1, b.drop1, p1)
         torch.addmm(b2, b.h1, t2, out=b.h2).relu_()
         if p2:
-            _dropout(b.h2, b.drop2, p2)
+            dropout_(b.h2, b.drop2, p2)
         torch.addmm(self.bias3_column, w3, b.h2_t, out=b.out)
-        torch.log_softmax(b.out, 0, out=b.out)
-        # The loss: minus the mean log-probability of each row's label (nll_loss without its copy and checks).
-        torch.gather(b.out, 0, b.y_row, out=b.picked)
-        torch.addmv(loss_sum.view(1), b.picked, b.minus_one_per_row, out=loss_sum.view(1))
-        # d (sum of NLL) / d logits = softmax - one-hot; the 1/rows of the mean is in ``alpha``.
-        b.out.exp_().scatter_add_(0, b.y_row, b.minus_one)
+        loss_backward(b, loss_sum)
         # Each layer moves as soon as its velocity is ready (still in cache) and nothing later reads its old
         # weights: fc3 after the gradient that flows through it to fc2 is computed, and so on.
         torch.mm(b.out_rows, w3, out=b.d2)
         torch.addmm(v3, b.out, b.h2, beta=keep, alpha=alpha, out=v3)
         torch.addmv(vb3, b.out, b.ones, beta=keep, alpha=alpha, out=vb3)
         self.update(2, lr)
-        _relu_dropout_backward(b.d2, b.h2, b.drop2, p2)
+        relu_dropout_backward(b.d2, b.h2, b.drop2, p2)
         torch.mm(b.d2, w2, out=b.d1)
         torch.addmm(v2, b.d2_t, b.h1, beta=keep, alpha=alpha, out=v2)
         torch.addmv(vb2, b.d2_t, b.ones, beta=keep, alpha=alpha, out=vb2)
         self.update(1, lr)
-        _relu_dropout_backward(b.d1, b.h1, b.drop1, p1)
+        relu_dropout_backward(b.d1, b.h1, b.drop1, p1)
         torch.addmm(v1, b.d1_t, b.x, beta=keep, alpha=alpha, out=v1)
         torch.addmv(vb1, b.d1_t, b.ones, beta=keep, alpha=alpha, out=vb1)
         self.update(0, lr)
@@ -166,28 +150,77 @@ class FastMLP:
 
     def update(self, layer: int, lr: float) -> None:
         """Add weight decay's and L1's terms to one layer's velocity, then move its weight and bias by it."""
-        settings, weight, bias, scale = self.settings, self.weights[layer], self.biases[layer], self.scale
-        velocity, bias_velocity = self.weight_velocity[layer], self.bias_velocity[layer]
-        if settings.weight_decay:
-            torch._foreach_add_([velocity, bias_velocity], [weight, bias], alpha=-lr * settings.weight_decay / scale)
-        if self.signs:  # sign(0) = 0: a pruned weight gets no L1 pull
-            velocity.add_(torch.sign(weight, out=self.signs[layer]), alpha=-lr * settings.l1 / scale)
-        if self.masks:
-            # A pruned weight moves by v * 0 = 0.0, so it stays exactly 0.0. Its velocity entry is never
-            # read for anything else (every operation here is elementwise), so it is not cleared.
-            weight.addcmul_(velocity, self.masks[layer], value=scale)
-        else:
-            weight.add_(velocity, alpha=scale)
-        bias.add_(bias_velocity, alpha=scale)
+        move(self.settings, lr, self.scale, (self.weights[layer], self.biases[layer]),
+             (self.weight_velocity[layer], self.bias_velocity[layer]), self.masks[layer] if self.masks else None,
+             self.signs[layer] if self.signs else None)
 
 
-def _dropout(hidden: torch.Tensor, multipliers: torch.Tensor, p: float) -> None:
+def allocate(rows: int, weights: list[torch.Tensor], images: torch.Tensor, labels: torch.Tensor, dropout: bool,
+             feature_major: bool = False) -> Buffers:
+    """The buffers of a step of ``rows`` rows. ``feature_major`` lays the hidden activations and their
+    gradients out as (features, rows) in memory (``h1.t()`` etc. contiguous), as sparse layers want them;
+    the dropout multipliers stay (rows, features) either way, so the draws match ``F.dropout``'s."""
+    width1, width2 = (w.shape[0] for w in weights[:2])
+
+    def hidden(width: int) -> torch.Tensor:
+        return torch.empty(width, rows).t() if feature_major else torch.empty(rows, width)
+    y, out = torch.empty(rows, dtype=labels.dtype), torch.empty(weights[2].shape[0], rows)
+    h2, d2, d1 = hidden(width2), hidden(width2), hidden(width1)
+    return Buffers(
+        x=torch.empty(rows, images.shape[1]), y=y, y_row=y.view(1, rows), h1=hidden(width1),
+        h2=h2, out=out, out_rows=out.t(), picked=torch.empty(1, rows), d2=d2, d1=d1,
+        drop1=torch.empty(rows, width1 if dropout else 0), drop2=torch.empty(rows, width2 if dropout else 0),
+        ones=torch.ones(rows), minus_one=torch.full((1, rows), -1.0),
+        minus_one_per_row=torch.full((rows,), -1.0 / rows), h2_t=h2.t(), d2_t=d2.t(), d1_t=d1.t())
+
+
+def momentum_coefficients(momentum: float, lr: float, previous_lr: float | None, scale: float, rows: int
+                          ) -> tuple[float, float, float]:
+    """SGD's buffer update ``buf = momentum * buf + grad`` written for ``v = -lr * buf = scale * u``: returns
+    this step's ``scale``, the coefficient ``keep`` on ``u`` and the coefficient ``alpha`` on the batch's summed
+    weight gradient (the mean over the batch, the step size and the scale). ``keep`` is 1.0 except on a
+    step where the scale folds back into ``u`` (or momentum is 0)."""
+    decayed = scale * momentum * lr / (previous_lr or lr)
+    new_scale = decayed if decayed >= RESCALE_BELOW else 1.0
+    return new_scale, decayed / new_scale, -lr / rows / new_scale
+
+
+def loss_backward(b: Buffers, loss_sum: torch.Tensor) -> None:
+    """Logits ``b.out`` (classes, rows) in, d (summed NLL) / d logits out in place; adds the mean loss."""
+    torch.log_softmax(b.out, 0, out=b.out)
+    # The loss: minus the mean log-probability of each row's label (nll_loss without its copy and checks).
+    torch.gather(b.out, 0, b.y_row, out=b.picked)
+    torch.addmv(loss_sum.view(1), b.picked, b.minus_one_per_row, out=loss_sum.view(1))
+    # d (sum of NLL) / d logits = softmax - one-hot; the 1/rows of the mean is in ``alpha``.
+    b.out.exp_().scatter_add_(0, b.y_row, b.minus_one)
+
+
+def move(settings: TrainSettings, lr: float, scale: float, parameters: tuple[torch.Tensor, torch.Tensor],
+         velocities: tuple[torch.Tensor, torch.Tensor], mask: torch.Tensor | None, signs: torch.Tensor | None) -> None:
+    """Add weight decay's and L1's terms (L1: ``signs`` is its buffer, None when off) to a layer's velocity
+    ``(weight, bias)`` (stored as ``u = v / scale``), then move the weight and bias by it. ``mask`` (float,
+    None when every connection is kept) holds pruned weights still."""
+    (weight, bias), (velocity, bias_velocity) = parameters, velocities
+    if settings.weight_decay:
+        torch._foreach_add_([velocity, bias_velocity], [weight, bias], alpha=-lr * settings.weight_decay / scale)
+    if signs is not None:  # sign(0) = 0: a pruned weight gets no L1 pull
+        velocity.add_(torch.sign(weight, out=signs), alpha=-lr * settings.l1 / scale)
+    if mask is not None:
+        # A pruned weight moves by v * 0 = 0.0, so it stays exactly 0.0. Its velocity entry is never
+        # read for anything else (every operation here is elementwise), so it is not cleared.
+        weight.addcmul_(velocity, mask, value=scale)
+    else:
+        weight.add_(velocity, alpha=scale)
+    bias.add_(bias_velocity, alpha=scale)
+
+
+def dropout_(hidden: torch.Tensor, multipliers: torch.Tensor, p: float) -> None:
     """``F.dropout`` on the CPU, in place, keeping its multipliers for the backward pass."""
     multipliers.bernoulli_(1 - p).div_(1 - p)
     hidden.mul_(multipliers)
 
 
-def _relu_dropout_backward(grad: torch.Tensor, hidden: torch.Tensor, multipliers: torch.Tensor, p: float) -> None:
+def relu_dropout_backward(grad: torch.Tensor, hidden: torch.Tensor, multipliers: torch.Tensor, p: float) -> None:
     """Gradient through dropout and ReLU, in place: zero where the unit was dropped or inactive."""
     if p:
         grad.mul_(multipliers)

@@ -5,7 +5,8 @@ cancelled or failed step leaves the caller's model exactly at its last completed
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import torch
 
@@ -14,10 +15,10 @@ from .data import Mnist, load_mnist, resolve_device
 from .errors import UserError
 from .masks import Masks
 from .models import build_model
-from . import prune
+from . import prune, sensitivity
 from .prune import compute_masks
 from .records import StepRecord
-from .settings import REFERENCE_PERCENTS, ModelSettings, PruneSettings, TrainSettings
+from .settings import DEFAULT_MASK_SEED, REFERENCE_PERCENTS, ModelSettings, PruneSettings, TrainSettings
 from .train import Callback, Progress, evaluate, train
 
 
@@ -52,7 +53,7 @@ def summary(checkpoint: Checkpoint, accuracy: float | None = None) -> dict:
     total = sum(v["total"] for v in layers.values())
     if accuracy is None:
         accuracy = evaluate(checkpoint.model, mnist_for(checkpoint).test)
-    # Both conventions (issue 10): weights only, and weights + biases (Han et al.'s 12x counts biases).
+    # Both conventions: weights only, and weights + biases (Han et al.'s 12x counts biases).
     biases = [p for name, p in checkpoint.model.named_parameters() if name not in checkpoint.masks]
     with_biases = (total + sum(b.numel() for b in biases), nonzero + sum(int(b.count_nonzero()) for b in biases))
     return {"accuracy": accuracy, "layers": layers, "nonzero": nonzero, "total": total,
@@ -79,6 +80,7 @@ def prune_step(checkpoint: Checkpoint, settings: PruneSettings, retrain_epochs: 
     Emits a ``Progress(kind="pruned")`` event with the accuracy right after pruning, then the retraining's
     events. Returns a new checkpoint whose history has one more record."""
     data = data or mnist_for(checkpoint)
+    settings = sensitivity.with_rates(settings, checkpoint)
     result = checkpoint.copy()
     before = evaluate(result.model, data.test)
     weights = dict(result.model.named_parameters())
@@ -100,18 +102,21 @@ def prune_step(checkpoint: Checkpoint, settings: PruneSettings, retrain_epochs: 
         accuracy_before=before, accuracy_after_prune=after_prune, accuracy_after_retrain=after_retrain,
         retrain_epochs=retrain_epochs, retrain_lr=retrain.lr, retrain_curve=tuple(accuracies),
         nonzero={layer: c["nonzero"] for layer, c in counts.items()},
-        sparsity=1.0 - sum(c["nonzero"] for c in counts.values()) / sum(c["total"] for c in counts.values())))
+        sparsity=1.0 - sum(c["nonzero"] for c in counts.values()) / sum(c["total"] for c in counts.values()),
+        mask_seed=settings.mask_seed if settings.scope == "random" else None))
     return result
 
 
 def check_schedule(checkpoint: Checkpoint, percents: Sequence[float], scope: str = "global",
-                   retrain_epochs: int = 1, lr: float | None = None) -> list[PruneSettings]:
+                   retrain_epochs: int = 1, lr: float | None = None,
+                   mask_seed: int = DEFAULT_MASK_SEED) -> list[PruneSettings]:
     """The one rule for a schedule, checked before any work: at least one valid percent, never decreasing
     (pruned weights never come back), the first reachable from ``checkpoint``'s sparsity, and a valid
-    retraining recipe. Returns the steps' settings; anything else is a UserError."""
+    retraining recipe. Returns the steps' settings (``mask_seed``: the random scope's); anything else is a
+    UserError."""
     if not percents:
         raise UserError("a schedule needs at least one percent")
-    steps = [PruneSettings(percent, scope) for percent in percents]
+    steps = [PruneSettings(percent, scope, mask_seed=mask_seed) for percent in percents]
     if any(b.percent < a.percent for a, b in zip(steps, steps[1:])):
         raise UserError("percents must not decrease (pruned weights never come back)")
     prune.check_reachable(checkpoint.masks, steps[0].percent)
@@ -121,14 +126,22 @@ def check_schedule(checkpoint: Checkpoint, percents: Sequence[float], scope: str
 
 def schedule(checkpoint: Checkpoint, percents: Sequence[float] = REFERENCE_PERCENTS, scope: str = "global",
              retrain_epochs: int = 1, lr: float | None = None, callbacks: Sequence[Callback] = (),
-             should_stop: Callable[[], bool] | None = None, data: Mnist | None = None) -> Iterator[Checkpoint]:
+             should_stop: Callable[[], bool] | None = None, data: Mnist | None = None,
+             layer_rates: Mapping[str, float] | None = None,
+             mask_seed: int = DEFAULT_MASK_SEED) -> Iterator[Checkpoint]:
     """Iterative prune -> retrain over ``percents``; yields the checkpoint after each step. Validated when
-    called (``check_schedule``), not when the first step is asked for. ``data`` as in ``prune_step``."""
-    steps = check_schedule(checkpoint, percents, scope, retrain_epochs, lr)
+    called (``check_schedule``), not when the first step is asked for. ``data`` as in ``prune_step``. The
+    sensitivity scope uses ``layer_rates`` if given, else measures them once on ``checkpoint``; the random
+    scope draws every step with ``mask_seed`` (one random order, pruned further at each step)."""
+    steps = check_schedule(checkpoint, percents, scope, retrain_epochs, lr, mask_seed)
+    if layer_rates is not None and scope == "sensitivity":
+        steps = [s.with_layer_rates(dict(layer_rates)) for s in steps]
 
     def run() -> Iterator[Checkpoint]:
         current = checkpoint
+        rates = sensitivity.with_rates(steps[0], checkpoint).layer_rates
         for settings in steps:
+            settings = dataclasses.replace(settings, layer_rates=rates)
             current = prune_step(current, settings, retrain_epochs, lr, callbacks, should_stop, data)
             yield current
     return run()

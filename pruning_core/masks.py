@@ -40,12 +40,6 @@ class Masks(Mapping[str, torch.Tensor]):
         params = dict(model.named_parameters())
         return cls({n: torch.ones_like(params[n], dtype=torch.bool) for n in prunable_names(model)})
 
-    @classmethod
-    def from_weights(cls, model: nn.Module) -> "Masks":
-        """Connections whose weight is nonzero: how a plain state dict of a pruned model reads back."""
-        params = dict(model.named_parameters())
-        return cls({n: params[n].detach() != 0 for n in prunable_names(model)})
-
     def __getitem__(self, name: str) -> torch.Tensor:
         return self._tensors[name]
 

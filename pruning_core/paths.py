@@ -2,12 +2,15 @@
 
 * assets (read-only, shipped in the package): the MNIST .gz files and the built-in checkpoints;
 * the cache (decompressed MNIST for torchvision's reader): ``$PRUNE_LAB_CACHE`` or ``~/.cache/prune-lab``;
-* runs (the dashboard's and CLI's run directories): ``$PRUNE_LAB_RUNS`` or ``<repo>/runs``;
+* runs (the dashboard's and CLI's run directories): ``$PRUNE_LAB_RUNS``, else ``<repo>/runs`` in a checkout
+  and ``$XDG_DATA_HOME/prune-lab/runs`` (``~/.local/share/...``) for an installed package;
 * another torchvision MNIST root to use instead of the embedded copy: ``$PRUNE_LAB_MNIST_ROOT``;
 * stored experiment results: ``$PRUNE_LAB_EXPERIMENTS`` or the shipped ``assets/experiments``;
-* students' sessions (their lines of steps): ``$PRUNE_LAB_SESSIONS`` or ``<runs>/sessions``;
+* students' sessions (their lines of steps): ``$PRUNE_LAB_SESSIONS`` or ``<runs>/sessions``, and the class
+  board of shared lines (one SQLite file) inside it;
 * the Chromium binary that browser tests, load tests and figure export drive: ``$PRUNE_LAB_CHROMIUM``.
 * where jobs and sweeps run: ``$PRUNE_LAB_EXECUTOR`` (``local`` or ``ray``; Ray reads its own ``RAY_ADDRESS``).
+* the teacher's key that moderates the class board: ``$PRUNE_LAB_TEACHER_KEY`` (random per server if unset).
 
 It also names the files inside a run directory, so no other module spells them.
 """
@@ -20,7 +23,7 @@ from pathlib import Path
 from .errors import UserError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-APP_DIR = PACKAGE_DIR.parent  # the repository root: app.py, views/, the default runs/
+APP_DIR = PACKAGE_DIR.parent  # the repository root in a checkout (app.py, views/); site-packages when installed
 ASSETS_DIR = PACKAGE_DIR / "assets"
 MNIST_ASSETS_DIR = ASSETS_DIR / "mnist"
 CHECKPOINTS_DIR = ASSETS_DIR / "checkpoints"
@@ -32,19 +35,21 @@ ENV_RUNS = "PRUNE_LAB_RUNS"
 ENV_MNIST_ROOT = "PRUNE_LAB_MNIST_ROOT"
 ENV_EXPERIMENTS = "PRUNE_LAB_EXPERIMENTS"
 ENV_CHROMIUM = "PRUNE_LAB_CHROMIUM"
-ENV_SESSIONS = "PRUNE_LAB_SESSIONS"  # students' saved lines of steps (service/sessions.py)
+ENV_SESSIONS = "PRUNE_LAB_SESSIONS"  # students' saved lines of steps (service/sessions/store.py)
 ENV_EXECUTOR = "PRUNE_LAB_EXECUTOR"  # where jobs and sweeps run: local (default) or ray (service/executors)
+ENV_TEACHER_KEY = "PRUNE_LAB_TEACHER_KEY"  # the teacher's key for the Class page (service/classroom/teacher.py)
 
-# Files inside one run directory (service/runs.py).
+# Files inside one run directory (service/runs/files.py).
 RUN_CONFIG = "config.json"       # what was asked: kind, title, settings, owner
 RUN_STATUS = "status.json"       # queued / running / done / failed / cancelled / interrupted, with a reason
 RUN_METRICS = "metrics.jsonl"    # append-only progress events and step records
 RUN_STEP_FILE = re.compile(r"step-(\d{2,})\.pt")  # the checkpoint after each completed step
 
 
-# Files of the session store (service/sessions.py): one directory per owner, one per line inside it.
+# Files of the session store (service/sessions/store.py): one directory per owner, one per line inside it.
 SESSION_FILE = "session.json"    # the owner's lines (start, steps, names) and which one is open
 LINE_START = "start.pt"          # a line's own copy of its starting model (not for shipped checkpoints)
+CLASS_BOARD = "class-board.sqlite3"  # the lines students share with the class (service/classroom/board.py)
 
 
 def run_step_file(index: int) -> str:
@@ -55,9 +60,9 @@ def run_step_file(index: int) -> str:
 BUILTIN_CHECKPOINTS = {
     "baseline": "baseline.pt",
     "baseline-paper": "baseline-paper.pt",
-    "paper-92": "paper-92.pt",  # Han et al.'s LeNet-300-100 point, made by `python -m pruning_core report`
-    "paper-98": "paper-98.pt",  # the 50x moonshot, made by the same command
-    "paper-68x": "paper-68x.pt",  # >= 68x counting biases: `python -m pruning_core.research.protocol final 53113`
+    "paper-92": "paper-92.pt",  # Han et al.'s point: `python -m pruning_core.research.protocol final 53113`
+    "paper-98": "paper-98.pt",  # 50x weights only: `python -m pruning_core.research.protocol final3 53113`
+    "paper-68x": "paper-68x.pt",  # 68x weights only (Sparse VD's units): `... protocol final3 53113`
     "lenet5-92": "lenet5-92.pt",  # LeNet-5 at 92 %: `python -m pruning_core.research.protocol lenet5 53113`
 }
 
@@ -68,14 +73,24 @@ def cache_dir() -> Path:
 
 
 def runs_dir() -> Path:
-    """Where run directories go (created on demand)."""
-    return Path(os.environ.get(ENV_RUNS, APP_DIR / "runs"))
+    """Where run directories go (created on demand). An installed package never writes into site-packages."""
+    if os.environ.get(ENV_RUNS):
+        return Path(os.environ[ENV_RUNS])
+    if (APP_DIR / "app.py").is_file():  # a checkout: beside the dashboard, as `make run` expects
+        return APP_DIR / "runs"
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home) / "prune-lab" / "runs"
 
 
 def sessions_dir() -> Path:
     """Where students' sessions are kept: ``$PRUNE_LAB_SESSIONS`` or ``sessions`` inside the runs directory
     (so a server restarted on the same runs directory finds them)."""
     return Path(os.environ.get(ENV_SESSIONS, runs_dir() / "sessions"))
+
+
+def class_board_file() -> Path:
+    """The class board's SQLite file: beside the sessions whose lines it lists."""
+    return sessions_dir() / CLASS_BOARD
 
 
 def mnist_root_override() -> str | None:

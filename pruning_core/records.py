@@ -13,12 +13,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 
 from .errors import UserError
-from .settings import MAX_EPOCHS, PRUNE_SCOPES, check_float, check_int, quote
+from .settings import MAX_EPOCHS, RECORD_SCOPES, check_float, check_int, quote
 
 MAX_STEPS = 1000         # prune steps in one history (a schedule has 12; more is padding, not a history)
 MAX_LAYERS = 16          # prunable layers (LeNet-300-100 has 3, LeNet-5 has 4)
 MAX_NAME = 64            # characters of a layer name
 MAX_COUNT = 2**40        # surviving weights in one layer
+MAX_NEURONS = 4096       # neurons one hand-made step may name
+# Fields added after the first files were written: absent from old files, and left out of a record's dict
+# where they hold their default, so every file written before them reads and writes back the same.
+OPTIONAL = {"mask_seed": None, "neurons": ()}
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,7 @@ class StepRecord:
 
     step: int                          # 1-based position in the history
     percent: float                     # the cumulative target, % of all prunable weights
-    scope: str                         # global | layer | std
+    scope: str                         # a prune scope (settings.PRUNE_SCOPES), or "hand": neurons removed
     threshold: float | None            # global scope: the one |w| cut-off
     quality: float | None              # std scope: q in "q x layer std"
     thresholds: Mapping[str, float]    # per layer: the largest |w| pruned there
@@ -39,12 +43,19 @@ class StepRecord:
     retrain_curve: tuple[float, ...]   # test accuracy after each retraining epoch
     nonzero: Mapping[str, int]         # per layer: surviving weights after the step
     sparsity: float                    # fraction of prunable weights pruned, 0..1
+    mask_seed: int | None = None       # random scope: the seed its mask was drawn with
+    neurons: tuple[int, ...] = ()      # hand scope: the fc1 neurons whose connections were all removed
 
     def __post_init__(self) -> None:
         check_int("step", self.step, 1, MAX_STEPS)
         check_float("percent", self.percent, 0.0, 100.0, high_inclusive=False)
-        if not isinstance(self.scope, str) or self.scope not in PRUNE_SCOPES:
-            raise UserError(f"scope must be one of {', '.join(PRUNE_SCOPES)}, got {quote(self.scope)}")
+        if not isinstance(self.scope, str) or self.scope not in RECORD_SCOPES:
+            raise UserError(f"scope must be one of {', '.join(RECORD_SCOPES)}, got {quote(self.scope)}")
+        if self.mask_seed is not None:
+            check_int("mask_seed", self.mask_seed, 0, 2**63 - 1)
+        neurons = _sequence("neurons", self.neurons, MAX_NEURONS, "allowed")
+        for neuron in neurons:
+            check_int("neurons entry", neuron, 0, MAX_COUNT)
         for name in ("threshold", "quality"):
             if getattr(self, name) is not None:
                 check_float(name, getattr(self, name), 0.0, math.inf)
@@ -63,6 +74,7 @@ class StepRecord:
             check_int("nonzero entry", value, 0, MAX_COUNT)
         # Copies: the record owns its containers, so no caller can change a stored step afterwards.
         object.__setattr__(self, "retrain_curve", tuple(curve))
+        object.__setattr__(self, "neurons", tuple(neurons))
         object.__setattr__(self, "thresholds", dict(thresholds))
         object.__setattr__(self, "nonzero", dict(nonzero))
 
@@ -70,7 +82,10 @@ class StepRecord:
         """The plain dict stored in checkpoint files (the same keys, order and values as ever)."""
         plain = {f.name: getattr(self, f.name) for f in fields(self)}
         plain.update(thresholds=dict(self.thresholds), nonzero=dict(self.nonzero),
-                     retrain_curve=list(self.retrain_curve))
+                     retrain_curve=list(self.retrain_curve), neurons=list(self.neurons))
+        for name, default in OPTIONAL.items():
+            if getattr(self, name) == default:
+                del plain[name]
         return plain
 
     @classmethod
@@ -79,7 +94,7 @@ class StepRecord:
         if not isinstance(raw, dict):
             raise UserError(f"a step record must be a dictionary, got {type(raw).__name__}")
         names = [f.name for f in fields(cls)]
-        missing = [n for n in names if n not in raw]
+        missing = [n for n in names if n not in raw and n not in OPTIONAL]
         if missing:
             raise UserError(f"step record lacks the fields {', '.join(missing)}")
         unknown = [k for k in raw if k not in names]
@@ -106,11 +121,11 @@ def history_from_dicts(raw: object) -> list[StepRecord]:
     return records
 
 
-def _sequence(name: str, value: object, most: int) -> Sequence:
+def _sequence(name: str, value: object, most: int, unit: str = "epochs") -> Sequence:
     if not isinstance(value, (list, tuple)):
         raise UserError(f"{name} must be a list, got {type(value).__name__}")
     if len(value) > most:
-        raise UserError(f"{name} has {len(value)} entries, more than its {most} epochs")
+        raise UserError(f"{name} has {len(value)} entries, more than its {most} {unit}")
     return value
 
 

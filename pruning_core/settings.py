@@ -24,7 +24,11 @@ from .errors import UserError
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
 
-PRUNE_SCOPES = ("global", "layer", "std")
+# random and largest are controls (random choice, largest |w| first) that show why magnitude is the criterion.
+PRUNE_SCOPES = ("global", "layer", "std", "sensitivity", "random", "largest")
+DEFAULT_MASK_SEED = 0  # the random scope's seed unless one is given
+HAND_SCOPE = "hand"  # a step's record only: neurons removed by hand (neurons.py), not a ranking to choose
+RECORD_SCOPES = (*PRUNE_SCOPES, HAND_SCOPE)
 PRESET_NAMES = ("seed", "paper")
 MAX_EPOCHS = 1000
 # Error messages quote the offending value; a hostile one may be megabytes long or thousands of levels deep.
@@ -143,8 +147,26 @@ class PruneSettings:
 
     percent: float
     scope: str = "global"
+    # ``sensitivity`` scope only (see sensitivity.py): the points of validation accuracy a layer may lose when
+    # pruned alone, and the per-layer rates (layer, percent) the rule chose; empty until they are measured.
+    budget: float = 1.0
+    layer_rates: tuple[tuple[str, float], ...] = ()
+    # ``random`` scope only: the seed of its random choice (one seed, one mask).
+    mask_seed: int = DEFAULT_MASK_SEED
 
     def __post_init__(self) -> None:
         check_percent(self.percent)
         if self.scope not in PRUNE_SCOPES:
             raise UserError(f"unknown scope {quote(self.scope)}; choose one of {', '.join(PRUNE_SCOPES)}")
+        check_float("sensitivity budget", self.budget, 0.0, 100.0)
+        check_int("mask seed", self.mask_seed, 0, 2**63 - 1)
+        if self.layer_rates and self.scope != "sensitivity":
+            raise UserError("per-layer rates belong to the sensitivity scope only")
+        for pair in self.layer_rates:
+            if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str)):
+                raise UserError(f"a per-layer rate is a (layer, percent) pair, got {quote(pair)}")
+            check_percent(pair[1])
+
+    def with_layer_rates(self, rates: dict[str, float]) -> "PruneSettings":
+        """The same step with the sensitivity rule's per-layer rates filled in."""
+        return dataclasses.replace(self, layer_rates=tuple((layer, float(r)) for layer, r in rates.items()))

@@ -29,7 +29,7 @@ def shrink(checkpoint: Checkpoint) -> tuple[Checkpoint, dict]:
     while changed:
         changed = False
         for layer, following in (("fc1", "fc2"), ("fc2", "fc3")):
-            keep = _live_neurons(masks[f"{layer}.weight"], masks[f"{following}.weight"])
+            keep = live_neurons(masks[f"{layer}.weight"], masks[f"{following}.weight"])
             if keep.all():
                 continue
             _fold_constant_neurons(weights, masks, layer, following, keep)
@@ -45,7 +45,7 @@ def shrink(checkpoint: Checkpoint) -> tuple[Checkpoint, dict]:
                     "removed": {layer: before[layer] - after[layer] for layer in before}}
 
 
-def _live_neurons(incoming: torch.Tensor, outgoing: torch.Tensor) -> torch.Tensor:
+def live_neurons(incoming: torch.Tensor, outgoing: torch.Tensor) -> torch.Tensor:
     """Neurons with at least one input and one output connection (always at least one neuron kept, since a
     layer of width 0 is not a LeNet any more)."""
     keep = incoming.any(dim=1) & outgoing.any(dim=0)

@@ -6,10 +6,13 @@ optimisation problem as the reference's shuffled DataLoader (same batch size, lr
 per-sample Python cost. Each batch is gathered from the resident tensor when it is used (a 400 KB copy that
 stays in cache) instead of materialising a shuffled 188 MB copy of the split every epoch.
 
-Two steppers run that loop. LeNet-300-100 on the CPU takes ``fast_mlp.FastMLP`` (forward and backward written
-out into preallocated buffers: issue 13); anything else - LeNet-5, a GPU - takes the autograd step below,
-which is also the reference the fast path is tested against (``train(..., fast=False)`` forces it). Both see
-the same permutation, batches, learning rates, L1 subgradient, masks and fused SGD update.
+Three steppers run that loop. LeNet-300-100 on the CPU takes ``fast_mlp.FastMLP`` (forward and backward written
+out into preallocated buffers), or ``sparse_mlp.SparseMLP`` when retraining with masks that leave a layer below
+its measured crossover share of kept weights (that layer then trains in compressed form at the cost of its
+kept weights, and the dense weights are written back at every epoch's end); anything else - LeNet-5, a GPU -
+takes the autograd step below, which is also the reference the fast paths are tested against
+(``train(..., fast=False)`` forces it). All see the same permutation, batches, learning rates, L1
+subgradient, masks and SGD update.
 
 Masks stay applied with one fused multiply per step: gradients of pruned weights are zeroed before the step.
 A pruned weight starts at exactly 0.0, so SGD's update of it (momentum buffer, weight decay and gradient all
@@ -34,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import cpus, fast_mlp
+from . import cpus, fast_mlp, sparse_mlp
 from .data import Mnist, Split
 from .errors import UserError
 from .masks import Masks, prunable_names
@@ -103,25 +106,38 @@ def predict(model: nn.Module, images: torch.Tensor, threads: int | None = None) 
 
 def train(model: nn.Module, data: Mnist, settings: TrainSettings, masks: Masks | None = None,
           callbacks: Sequence[Callback] = (), should_stop: Callable[[], bool] | None = None,
-          evaluate_each_epoch: bool = True, threads: int | None = None, fast: bool = True) -> list[float]:
+          evaluate_each_epoch: bool = True, threads: int | None = None, fast: bool = True,
+          sparse: bool | None = None) -> list[float]:
     """Train ``model`` in place for ``settings.epochs`` epochs; return the test accuracy after each epoch
     (empty when ``evaluate_each_epoch`` is False). With ``masks``, pruned weights stay exactly zero.
-    ``fast=False`` takes the autograd step even where the fast path applies (tests and bench compare them)."""
-    with cpus.threads(threads):
+    ``fast=False`` takes the autograd step even where the fast path applies (tests and bench compare them);
+    ``sparse`` picks the MLP's compressed layers: None by the measured crossover, True every pruned layer,
+    False none (``sparse_mlp.sparse_layers``)."""
+    with cpus.threads(threads) as count:
         if masks:
             masks.apply_(model)
         model.train()
         images, labels = data.train.images, data.train.labels
-        stepper: Stepper = (fast_mlp.FastMLP(model, images, labels, settings, masks)
-                            if fast and fast_mlp.supports(model) and images.device.type == "cpu"
-                            else AutogradStep(model, images, labels, settings, masks))
-        return _loop(stepper, model, data, settings, callbacks, should_stop, evaluate_each_epoch)
+        stepper: Stepper
+        if fast and fast_mlp.supports(model) and images.device.type == "cpu":
+            layers = sparse_mlp.sparse_layers(model, masks, count, sparse)
+            stepper = (sparse_mlp.SparseMLP(model, images, labels, settings, masks, layers) if any(layers)
+                       else fast_mlp.FastMLP(model, images, labels, settings, masks))
+        else:
+            stepper = AutogradStep(model, images, labels, settings, masks)
+        try:
+            return _loop(stepper, model, data, settings, callbacks, should_stop, evaluate_each_epoch)
+        finally:  # a cancelled or diverged call leaves the model at its last finished step
+            stepper.sync_model()
 
 
 class Stepper(Protocol):
     """One SGD step on the training rows ``rows`` at learning rate ``lr``, adding its mean loss to ``loss_sum``."""
 
     def step(self, rows: torch.Tensor, lr: float, loss_sum: torch.Tensor) -> None: ...
+
+    def sync_model(self) -> None:
+        """Write the step's own copy of the weights, if it keeps one, into the model's parameters."""
 
 
 class AutogradStep:
@@ -154,6 +170,9 @@ class AutogradStep:
         self.optimizer.step()
         loss_sum += loss.detach()
 
+    def sync_model(self) -> None:
+        """Nothing to write: the optimizer updates the model's parameters in place."""
+
 
 def _loop(stepper: Stepper, model: nn.Module, data: Mnist, settings: TrainSettings,
           callbacks: Sequence[Callback], should_stop: Callable[[], bool] | None,
@@ -185,6 +204,7 @@ def _loop(stepper: Stepper, model: nn.Module, data: Mnist, settings: TrainSettin
         window = 0
         loss_value = _mean_loss(epoch_loss, steps_per_epoch)
         epoch_loss.zero_()
+        stepper.sync_model()  # the evaluation and the listeners see this epoch's weights
         accuracy = evaluate(model, data.test) if evaluate_each_epoch else None
         if accuracy is not None:
             accuracies.append(accuracy)

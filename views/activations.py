@@ -8,18 +8,20 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-import ui_state
-import ui_steps
+from ui import lesson as ui_lesson
+from ui import state as ui_state
+from ui import steps as ui_steps
 from pruning_core import analyze, digits
 from pruning_core.errors import UserError
 from pruning_core.plots import figures
-from pruning_core.service import pictures
+from pruning_core.research import lesson
+from pruning_core.service.actions import pictures
 
 SOURCES = ("Test image", "Draw", "Upload a photo")
 CANVAS_PX = 240
 ZOOM = 6
-BIAS_FREE = ("Without biases: a neuron counts as active when the weighted sum of its inputs alone is positive, "
-             "leaving out the bias it adds to every image (the reference blog's counts match the with-bias count).")
+BIAS_FREE = ("Active: the neuron's output is above 0 for this digit. Without biases: counting only what the "
+             "digit's pixels add up to, leaving out the bias a neuron adds to every image")
 
 
 def test_image(test) -> tuple[np.ndarray | None, int, str]:
@@ -46,14 +48,22 @@ def drawing() -> tuple[np.ndarray | None, None, str]:
         st.session_state["canvas-version"] = version + 1
         st.rerun()
     drawn = bool(result.json_data and result.json_data.get("objects")) and result.image_bytes is not None
-    return (digits.decode(result.image_bytes) if drawn else None), None, "your drawing"
+    return (digits.decode(result.image_bytes) if drawn else None), said_digit("Which digit did you draw?"), \
+        "your drawing"
+
+
+def said_digit(question: str) -> int | None:
+    """The digit the student says it is (their drawing's or photo's true label), or None if not said."""
+    return st.selectbox(question, [None, *range(10)], format_func=lambda d: "not said" if d is None else str(d),
+                        key="said-digit")
 
 
 def upload() -> tuple[np.ndarray | None, None, str]:
     file = st.file_uploader("A photo or scan of one digit (PNG/JPEG)", type=["png", "jpg", "jpeg"],
                             key="digit-upload")
     # Decoded once per file (service.pictures), not on each of the page's reruns.
-    return (pictures.decoded(file.getvalue()) if file is not None else None), None, "your photo"
+    return (pictures.decoded(file.getvalue()) if file is not None else None), \
+        said_digit("Which digit is in the photo?"), "your photo"
 
 
 st.title("Activations")
@@ -71,8 +81,10 @@ try:
         st.stop()
     pixels = original if source == SOURCES[0] else digits.to_mnist(original)
     results = {label: analyze.inspect_pixels(ckpt, pixels, bias_free=True) for label, ckpt in models.items()}
+    if source == SOURCES[1]:  # a drawn digit through both models: the guided lesson's step 4
+        ui_lesson.saw(lesson.DREW_DIGIT)
 except UserError as err:
-    processed_col.error(str(err))
+    processed_col.error(ui_state.plain(str(err)))
     st.stop()
 
 if source == SOURCES[2]:  # a test image is its own model input and the canvas shows the drawing itself
@@ -90,14 +102,18 @@ with result_col:
         col.metric(f"{label.capitalize()}: prediction", str(result["prediction"]),
                    f"{100 * float(result['probabilities'][result['prediction']]):.1f} % sure", delta_color="off",
                    delta_arrow="off")
-    ui_state.chart(figures.activation_strips(results, 330), "Look at the white gaps: white neurons are inactive "
-                   "(ReLU output 0); " + "; ".join(
-                       f"{label}: fc1 {r['active']['fc1']} / {r['sizes']['fc1']}, fc2 {r['active']['fc2']} / "
-                       f"{r['sizes']['fc2']} active (without biases: {r['active_bias_free']['fc1']}, "
-                       f"{r['active_bias_free']['fc2']})" for label, r in results.items()) + ".", "strips")
-    st.caption(BIAS_FREE)
+    ui_state.chart(figures.activation_strips(results, 280), "Look at the white gaps: white neurons are inactive "
+                   "(ReLU output 0).", "strips")
+    before, after = results["before"], results["after"]
+    for col, layer in zip(st.columns(2), ("fc1", "fc2")):
+        col.metric(f"Active {layer} neurons (of {after['sizes'][layer]}), before -> after",
+                   f"{before['active'][layer]} → {after['active'][layer]}",
+                   f"without biases: {before['active_bias_free'][layer]} → {after['active_bias_free'][layer]}",
+                   delta_color="off", delta_arrow="off")
+    st.caption(BIAS_FREE + ".")
 ui_state.chart(figures.probabilities(results), "Look at the tallest bars: how sure each model is of each digit, "
-               f"{titles['before']} (grey) vs {titles['after']} (red).", "probabilities")
+               f"{ui_state.plain(titles['before'])} (grey) vs {ui_state.plain(titles['after'])} (red).",
+               "probabilities")
 means = {label: analyze.class_mean_active(ckpt, test) for label, ckpt in models.items()}
 ui_state.chart(figures.class_mean_active(means), "Look at the gap between the bars: the mean number of active "
                "hidden neurons per test image of each digit, before (grey) and after (red) pruning.", "class-means")

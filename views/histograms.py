@@ -1,10 +1,10 @@
 """Histograms: the distribution of nonzero weights before and after pruning, all layers and per layer - the
 paper's Figure 5 (pruning cuts out the middle; retraining spreads the survivors out). "After" is the step the
-Prune page's scrubber shows (the latest by default)."""
+sidebar's step picker shows (the latest by default)."""
 import streamlit as st
 
-import ui_state
-import ui_steps
+from ui import state as ui_state
+from ui import steps as ui_steps
 from pruning_core import analyze
 from pruning_core.plots import weights as figures
 
@@ -20,7 +20,7 @@ limit = max(float(analyze.weight_histograms(ckpt, 3)["edges"][-1]) for ckpt in m
 hists = {label: analyze.weight_histograms(ckpt, bins, limit) for label, ckpt in models.items()}
 counts = {label: int(h["counts"]["all"].sum()) for label, h in hists.items()}
 
-ui_state.chart(figures.weight_histograms(hists, ["all"], log_y, f"{titles['before']}  vs  {titles['after']}"),
+ui_state.chart(figures.weight_histograms(hists, ["all"], log_y, f"{titles['before']}<br>vs {titles['after']}"),
                f"Look at the middle: pruning removes the weights around zero, leaving a gap ({counts['before']:,} "
                f"nonzero weights before in grey, {counts['after']:,} after in red); retraining then spreads the "
                "survivors out.", "hist-all")

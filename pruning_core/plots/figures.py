@@ -4,6 +4,7 @@ from ``style.py``; before/after pictures of the weights are in ``weights.py``, t
 ``network.py``."""
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -15,24 +16,80 @@ from .style import LAYER_COLORS, PHASE_COLORS, SCOPE_COLORS, WIDTH_COLORS, style
 
 
 
+# The accuracy chart's x axis: its options, by what a student picks. A percent axis puts the 90-99 % steps, where
+# the lesson happens, in its right tenth; compression or weights left on a log axis spread them out.
+SPARSITY_AXES = {"pruned": "weights pruned (%)", "compression": "compression (x, log)",
+                 "left": "weights left (%, log)"}
+MIN_ACCURACY_SPAN = 3.0  # points: a 0.1-point wobble must not look like a cliff
+LOG_TICKS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+
+
+def sparsity_x(percents: Sequence[float], axis: str) -> list[float]:
+    """Percent pruned -> the x value of ``axis`` (``SPARSITY_AXES``)."""
+    left = [max(100.0 - p, 0.01) for p in percents]  # 100 % pruned cannot be a point on a log axis
+    if axis == "pruned":
+        return list(percents)
+    if axis == "left":
+        return left
+    if axis == "compression":
+        return [100.0 / w for w in left]
+    raise ValueError(f"axis must be one of {tuple(SPARSITY_AXES)}")
+
+
+def accuracy_range(values: Sequence[float], min_span: float = MIN_ACCURACY_SPAN) -> list[float]:
+    """A y range (in %) over ``values`` at least ``min_span`` points tall, never above 100 % unless the data
+    is; a little room beyond the extremes so no marker sits on the frame."""
+    low, high = min(values), max(values)
+    pad = max(0.06 * (high - low), (min_span - (high - low)) / 2)
+    low, high = low - pad, high + pad
+    if high > 100.5:  # shift down rather than show accuracies above 100 %
+        low, high = low - (high - 100.5), 100.5
+    return [low, high]
+
+
+def _sparsity_axis(fig: go.Figure, xs: Sequence[float], axis: str) -> None:
+    if axis == "pruned":
+        fig.update_xaxes(title=SPARSITY_AXES[axis], range=[0, 100])
+        return
+    ends = (min(xs), max(xs))
+    ticks = [t for t in LOG_TICKS if ends[0] / 1.5 <= t <= ends[1] * 1.5]
+    if axis == "compression":  # from 1x (nothing pruned) to the most compressed step
+        fig.update_xaxes(title="compression (x fewer weights, log)", type="log", tickvals=ticks,
+                         ticktext=[f"{t}x" for t in ticks], range=[-0.05, math.log10(max(10.0, ends[1]) * 1.3)])
+    else:  # weights left, reversed: pruning goes left to right on every option
+        fig.update_xaxes(title=SPARSITY_AXES[axis], type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks],
+                         range=[2.03, math.log10(min(10.0, ends[0]) / 1.3)])
+
+
 def accuracy_vs_sparsity(rows: Sequence[Mapping], baseline_accuracy: float | None = None,
-                         start: tuple[float, float] | None = None, height: int = 420) -> go.Figure:
-    """Test accuracy after pruning and after retraining against the percent pruned (``lab.step_table`` rows).
-    ``start`` (percent, accuracy) of the model the steps began from opens both lines, so even one step is a
-    line from where it started rather than a loose dot."""
+                         start: tuple[float, float] | None = None, height: int = 420,
+                         axis: str = "pruned", shown: int | None = None) -> go.Figure:
+    """Test accuracy after pruning and after retraining against how much is pruned (``lab.step_table`` rows),
+    on the x axis ``axis`` (``SPARSITY_AXES``). ``start`` (percent, accuracy) of the model the steps began from
+    opens both lines, so even one step is a line from where it started rather than a loose dot. The y axis
+    spans at least ``MIN_ACCURACY_SPAN`` points. ``shown``: the point (0: the start) that every page shows,
+    ringed and named in the legend."""
     fig = go.Figure()
     head = [start] if start is not None else []
-    x = [p for p, _ in head] + [r["percent"] for r in rows]
+    x = sparsity_x([p for p, _ in head] + [r["percent"] for r in rows], axis)
+    ys = []
     for key, name, phase, dash in (("accuracy_after_prune", "after prune", "pruned", "dash"),
                                    ("accuracy_after_retrain", "after retrain", "after", "solid")):
         y = [100 * a for _, a in head] + [100 * r[key] for r in rows]
+        ys += y
         fig.add_scatter(x=x, y=y, name=name, mode="lines+markers",
                         line={"color": PHASE_COLORS[phase], "dash": dash, "width": 3}, marker={"size": 9})
+    if shown is not None and 0 <= shown < len(x):
+        fig.add_scatter(x=[x[shown]], y=[ys[len(x) + shown]], name=f"shown: step {shown}", mode="markers",
+                        marker={"size": 22, "symbol": "circle-open", "color": "#111111", "line": {"width": 3}})
     if baseline_accuracy is not None:
-        fig.add_hline(y=100 * baseline_accuracy, line={"color": PHASE_COLORS["before"], "dash": "dot"},
-                      annotation_text="before pruning", annotation_position="bottom left")
-    fig.update_xaxes(title="weights pruned (%)", range=[0, 100])
-    fig.update_yaxes(title="test accuracy (%)")
+        # Named in the legend, not written on the chart, where the first points are.
+        fig.add_hline(y=100 * baseline_accuracy, line={"color": PHASE_COLORS["before"], "dash": "dot"})
+        fig.add_scatter(x=[None], y=[None], name="before pruning", mode="lines",
+                        line={"color": PHASE_COLORS["before"], "dash": "dot"})
+        ys.append(100 * baseline_accuracy)
+    _sparsity_axis(fig, x or [0.0], axis)
+    fig.update_yaxes(title="test accuracy (%)", range=accuracy_range(ys or [100.0]))
     return style(fig, height)
 
 
@@ -63,7 +120,8 @@ def training_curve(events: Sequence[Mapping]) -> go.Figure:
         points = [(x, e["accuracy"]) for x, e in measured if e["kind"] == kind]
         fig.add_scatter(x=[p[0] for p in points], y=[100 * p[1] for p in points], name=name, mode="markers",
                         marker={"color": PHASE_COLORS[phase], "size": 11}, row=2, col=1)
-    fig.update_yaxes(title="loss", row=1, col=1)
+    # From 0 to a tenth above the highest loss: autoscaled, the line's first (highest) point sat on the frame.
+    fig.update_yaxes(title="loss", row=1, col=1, range=[0, 1.1 * max((p[1] for p in loss), default=1.0)])
     fig.update_yaxes(title="test acc. (%)", row=2, col=1)
     fig.update_xaxes(title="optimizer step", row=2, col=1)
     return style(fig, 460)
@@ -80,7 +138,9 @@ def digit(pixels: np.ndarray) -> go.Figure:
 def activation_strips(results: Mapping[str, Mapping], height: int = 420) -> go.Figure:
     """Each hidden layer's activations as a heat strip per model (white = inactive, ReLU output 0)."""
     layers = ("fc1", "fc2")
-    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.35,
+    # One "neuron" axis title, under the last strip: the gap between strips holds only ticks and a subplot title,
+    # so the pair stays short enough for the first screen in presenter mode.
+    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.28,
                         subplot_titles=[f"{layer} activations" for layer in layers])
     top = max(float(np.max(r["activations"][layer])) for r in results.values() for layer in layers) or 1.0
     # White only for exactly 0: even a weakly active neuron starts at a visible light blue.
@@ -88,7 +148,7 @@ def activation_strips(results: Mapping[str, Mapping], height: int = 420) -> go.F
     for row, layer in enumerate(layers, start=1):
         fig.add_heatmap(z=[r["activations"][layer] for r in results.values()], y=list(results), zmin=0, zmax=top,
                         colorscale=scale, showscale=row == 1, colorbar={"title": "ReLU out"}, row=row, col=1)
-        fig.update_xaxes(title="neuron", row=row, col=1)
+    fig.update_xaxes(title="neuron", row=len(layers), col=1)
     fig.update_yaxes(autorange="reversed")  # "before" on top, as everywhere else
     return style(fig, height)
 
@@ -134,6 +194,27 @@ def scope_comparison(runs: Sequence[Mapping]) -> go.Figure:
     return style(fig)
 
 
+def controls_comparison(summary: Mapping[str, Sequence[Mapping]], labels: Mapping[str, str]) -> go.Figure:
+    """Why magnitude: one line per criterion (mean over seeds, error bars one sd) in two panels - accuracy right
+    after each prune and after its retraining - from ``research.controls.summary``; ``labels`` name the lines."""
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=["right after each prune, before its retraining", "after its retraining"])
+    for scope, points in summary.items():
+        for col, key in enumerate(("accuracy_after_prune", "accuracy_after_retrain"), start=1):
+            fig.add_scatter(x=[p["percent"] for p in points], y=[p[key][0] for p in points],
+                            error_y={"type": "data", "array": [p[key][1] for p in points], "visible": True},
+                            name=labels.get(scope, scope), legendgroup=scope, showlegend=col == 1,
+                            mode="lines+markers", row=1, col=col,
+                            line={"color": SCOPE_COLORS.get(scope, LAYER_COLORS["all"]), "width": 3})
+    fig.update_xaxes(title="weights pruned (%)")
+    fig.update_yaxes(title="test accuracy (%)", range=[0, 100], col=1)
+    # The legend under the panels (above them it would cover the panels' titles), at the figure's foot: under the
+    # axis titles whatever their size, in the margin kept for it; no strip above the plot is kept for it.
+    return style(fig, legend_beside=True).update_layout(
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "yref": "container", "y": 0, "yanchor": "bottom"},
+        margin={"b": 100})
+
+
 def width_comparison(runs: Sequence[Mapping]) -> go.Figure:
     """Experiment 2: percent of hidden neurons active (mean over test images) vs sparsity, per width."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=["fc1 active (%)", "fc2 active (%)"])
@@ -175,7 +256,7 @@ def curves(series: Mapping[str, tuple[Sequence[float], Sequence[float]]], x_titl
 def sensitivity(result: Mapping) -> go.Figure:
     """``reproduce.layer_sensitivity``: accuracy when one layer alone is pruned, per layer."""
     return curves({layer: (result["percents"], curve) for layer, curve in result["curves"].items()},
-                  "percent of the layer pruned (no retraining)")
+                  "layer pruned (%), no retraining")
 
 
 def methods(result: Mapping) -> go.Figure:

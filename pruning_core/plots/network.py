@@ -7,7 +7,7 @@ the lines between them stand for all connections: the share of lines drawn equal
 Lines disappear in one fixed (seeded) order, so scrubbing through steps only ever removes lines.
 
 ``diagram`` is built once per distinct input and shared: every student opens the Prune page on the same
-default model, and building it took ~40 ms of the server's one interpreter per page run (py-spy, issue 17).
+default model, and building it took ~40 ms of the server's one interpreter per page run (py-spy; docs/reliability.md).
 """
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def _labels(widths: Sequence[int], counts: Mapping[str, Mapping[str, int]]) -> l
     for index, (layer, count) in enumerate(counts.items()):
         share = 100 * count["nonzero"] / count["total"] if count["total"] else 0
         notes.append({"x": index + 0.5, "y": 1.02, "yanchor": "bottom", "font": {"size": 13},
-                      "text": f"<b>{layer}</b><br>{share:.1f} % kept<br>{count['nonzero']:,}<br>of {count['total']:,}"})
+                      "text": f"<b>{layer}</b> kept<br>{share:.1f} %<br>{count['nonzero']:,} of<br>{count['total']:,}"})
     return [{**note, "showarrow": False, "xref": "x", "yref": "y"} for note in notes]
 
 
@@ -96,7 +96,9 @@ def _diagram(widths: tuple[int, ...], layers: tuple[tuple[str, int, int], ...], 
 
 def pruning_animation(widths: Sequence[int], steps: Sequence[Mapping]) -> go.Figure:
     """Play through finished steps: each step's fc1 mask (kept / pruned) next to the network diagram.
-    ``steps``: dicts with ``label``, ``fc1`` (the fc1 weight matrix) and ``counts`` (``lab.layer_counts``)."""
+    ``steps``: dicts with ``label`` (shown over the slider: "step 12: 99 % - 99.0 % pruned"), ``tick`` (under
+    the slider's stop, short enough for a dozen of them side by side: "99 %"; the label if absent), ``fc1`` (the
+    fc1 weight matrix) and ``counts`` (``lab.layer_counts``)."""
     if not steps:
         raise ValueError("an animation needs at least one step")
     mask_scale = [[0, MASK_COLORS["pruned"]], [1, MASK_COLORS["kept"]]]
@@ -112,9 +114,10 @@ def pruning_animation(widths: Sequence[int], steps: Sequence[Mapping]) -> go.Fig
     for trace in first[1:]:
         fig.add_trace(trace, row=1, col=2)
     ids = list(range(len(first)))
-    # Frames carry the traces and the diagram's count labels (on the second subplot's axes: x2/y2).
+    # Frames carry the traces, the step's name as the figure title and the diagram's count labels (on the
+    # second subplot's axes: x2/y2).
     fig.frames = [go.Frame(name=step["label"], data=traces(step), traces=ids,
-                           layout={"annotations": list(fig.layout.annotations) +
+                           layout={"title": {"text": step["label"]}, "annotations": list(fig.layout.annotations) +
                                    [{**note, "xref": "x2", "yref": "y2"} for note in _labels(widths, step["counts"])]})
                   for step in steps]
     fig.update_layout(annotations=fig.frames[0].layout.annotations)
@@ -127,8 +130,8 @@ def pruning_animation(widths: Sequence[int], steps: Sequence[Mapping]) -> go.Fig
                       "buttons": [{"label": "Play steps", "method": "animate", "args": [None, play]},
                                   {"label": "Stop", "method": "animate",
                                    "args": [[None], {"mode": "immediate", "frame": {"duration": 0, "redraw": True}}]}]}],
-        sliders=[{"x": 0.25, "len": 0.75, "y": -0.04, "yanchor": "top", "currentvalue": {"prefix": "showing: "},
-                  "steps": [{"label": step["label"], "method": "animate",
+        sliders=[{"x": 0.25, "len": 0.75, "y": -0.04, "yanchor": "top", "currentvalue": {"visible": False},
+                  "steps": [{"label": step.get("tick", step["label"]), "method": "animate",
                              "args": [[step["label"]], {"mode": "immediate", "frame": {"duration": 0, "redraw": True}}]}
                             for step in steps]}])
-    return style(fig, 460)
+    return style(fig, 460, steps[0]["label"])

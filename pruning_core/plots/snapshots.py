@@ -1,33 +1,36 @@
-"""Plotly figure -> PNG, drawn offline by Debian's Chromium through Playwright (for reports and docs).
+"""Plotly figure -> PNG bytes, drawn offline by Debian's Chromium through Plotly's own static export (kaleido):
+the one export path of the project (report figures, the dashboard's slides).
 
-Plotly's own static export needs an extra package (kaleido); the project already drives Chromium for its
-browser test, so it draws the figure in a local HTML page with the plotly.js bundled in the plotly package
-and screenshots it. Nothing is fetched from the network.
+kaleido opens the figure in a page holding the plotly.js bundled in the plotly package and kaleido's own
+script, both read from local files; MathJax (which it would fetch from a CDN) is switched off and the browser
+is the Chromium the browser tests use (``paths.chromium``), never one that kaleido downloads. Nothing is
+fetched from the network. Each call starts Chromium (about a second): call it on demand, never per page run.
+Exports run one at a time per process, so a class pressing Download slide together queues for the CPUs
+instead of starting a Chromium each at once.
 """
 from __future__ import annotations
 
-import tempfile
+import threading
 from pathlib import Path
 
 import plotly.graph_objects as go
 
-from .browser import launch
+from ..paths import chromium
+
+_ONE_AT_A_TIME = threading.Lock()
+
+
+def png(fig: go.Figure, width: int, height: int) -> bytes:
+    """``fig`` rendered as a ``width`` x ``height`` PNG. Raises if kaleido or Chromium is missing."""
+    import kaleido  # imported on use: only an export needs it (and it starts no browser at import)
+
+    with _ONE_AT_A_TIME:
+        return kaleido.calc_fig_sync(fig.to_dict(), opts={"format": "png", "width": width, "height": height,
+                                                          "scale": 1},
+                                     kopts={"path": chromium(), "mathjax": False})
 
 
 def save_png(fig: go.Figure, path: Path, width: int = 1000, height: int = 460) -> Path:
-    """Render ``fig`` to ``path`` (PNG). Raises if Playwright or Chromium is missing."""
-    from playwright.sync_api import sync_playwright  # test/report-only dependency: imported on use
-
-    with tempfile.TemporaryDirectory() as tmp:
-        page_file = Path(tmp) / "figure.html"
-        fig.update_layout(width=width, height=height).write_html(page_file, include_plotlyjs=True, full_html=True)
-        with sync_playwright() as driver:
-            browser = launch(driver)
-            try:
-                page = browser.new_page(viewport={"width": width + 40, "height": height + 40})
-                page.goto(page_file.as_uri())
-                page.wait_for_selector(".main-svg")
-                page.locator(".js-plotly-plot").first.screenshot(path=str(path))
-            finally:
-                browser.close()
+    """Render ``fig`` to ``path`` (PNG)."""
+    path.write_bytes(png(fig, width, height))
     return path

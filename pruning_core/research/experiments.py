@@ -11,7 +11,7 @@ versions are what ``python -m pruning_core experiments`` precomputes into ``asse
 
 Each experiment is a few independent runs - one per (seed, scope) or (seed, width), ``run_keys`` - made by a
 ``Runner``: ``sequential`` (this thread, one after another) by default, or one that the caller passes in
-(``service.experiment_runs``: works on an executor, two or more at once); this layer never imports it.
+(``service.batch.experiment_runs``: works on an executor, two or more at once); this layer never imports it.
 
 Schema (both files): ``{"name", "quick", "created", "settings": {...}, "runs": [{..., "points": [...]}]}``;
 global_vs_layer runs carry ``scope``/``seed`` and points ``{percent, sparsity, accuracy_after_prune,
@@ -29,11 +29,12 @@ from pathlib import Path
 from .. import analyze, atomic, checkpoint, lab, paths
 from ..data import Split, load_mnist
 from ..errors import UserError
-from ..settings import REFERENCE_PERCENTS, ModelSettings, preset
+from ..settings import DEFAULT_MASK_SEED, REFERENCE_PERCENTS, ModelSettings, preset
 from ..train import Callback
 
 NAMES = ("global_vs_layer", "width_300_vs_600")
 REPORT = "reproduction"  # the stored sections of ``python -m pruning_core report``
+CONTROLS = "magnitude_vs_controls"  # the stored runs of ``python -m pruning_core.research.controls``
 SHIPPED_SEED = preset("seed").seed  # the shipped ``baseline`` was trained with it (20 epochs)
 
 
@@ -108,7 +109,7 @@ def run_experiment(name: str, quick: bool = True, callbacks: Sequence[Callback] 
     """Run one experiment with ``plan`` (default: the standard quick or full plan); returns its results dict.
     ``on_point(point)`` sees each point as it is made (the dashboard fills its chart live); ``should_stop``
     cancels at the next training batch. ``runner`` runs the experiment's independent runs (default: one after
-    another, here, with the three arguments above; ``service.experiment_runs``: as works on an executor)."""
+    another, here, with the three arguments above; ``service.batch.experiment_runs``: as works on an executor)."""
     plan = plan or plan_for(quick)
     s = plan.settings(name)
     runs = (runner or sequential(callbacks, should_stop, on_point or _ignore))(name, s)
@@ -160,10 +161,12 @@ def seed_baseline(seed: int, epochs: int, callbacks: Sequence[Callback] = (),
 
 def scope_run(base: checkpoint.Checkpoint, s: ExperimentSettings, scope: str, seed: int,
               callbacks: Sequence[Callback] = (), should_stop: Callable[[], bool] | None = None,
-              on_point: OnPoint = _ignore) -> dict:
-    """One global_vs_layer run: iterative prune -> retrain of ``base`` with ``scope`` over the percents."""
+              on_point: OnPoint = _ignore, mask_seed: int = DEFAULT_MASK_SEED) -> dict:
+    """One global_vs_layer run: iterative prune -> retrain of ``base`` with ``scope`` over the percents (the
+    random scope draws with ``mask_seed``)."""
     run = {"scope": scope, "seed": seed, "baseline_accuracy": base.accuracy, "points": []}
-    for ckpt in lab.schedule(base, s.percents, scope, s.retrain_epochs, None, callbacks, should_stop):
+    for ckpt in lab.schedule(base, s.percents, scope, s.retrain_epochs, None, callbacks, should_stop,
+                             mask_seed=mask_seed):
         step = ckpt.history[-1]
         point = {"percent": step.percent, "sparsity": step.sparsity,
                  "accuracy_after_prune": step.accuracy_after_prune,
@@ -204,8 +207,9 @@ def active_fraction(means: dict[str, list[float]], ckpt: checkpoint.Checkpoint, 
 
 def save_results(name: str, data: dict) -> Path:
     """Write ``<results_dir>/<name>.json`` atomically; returns the path. Besides the two experiments, the
-    reproduction report stores its sections here as ``reproduction`` for the Experiments page."""
-    if name != REPORT:
+    reproduction report stores its sections here as ``reproduction`` and the controls (research/controls.py)
+    their runs as ``magnitude_vs_controls``, for the Experiments page."""
+    if name not in (REPORT, CONTROLS):
         plan_for(data.get("quick", True)).settings(name)
     directory = results_dir()
     directory.mkdir(parents=True, exist_ok=True)

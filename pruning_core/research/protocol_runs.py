@@ -17,13 +17,13 @@ from pathlib import Path
 
 import torch
 
-from .. import atomic, checkpoint, lab, paths
+from .. import atomic, checkpoint, lab, paths, sensitivity
 from ..checkpoint import Checkpoint
 from ..data import Mnist, Split, load_mnist
 from ..settings import ModelSettings, preset
 from ..train import evaluate
 
-VALIDATION = 5000          # the last 5,000 training images
+VALIDATION = sensitivity.VALIDATION_IMAGES  # the last 5,000 training images
 SHIPPED_SEED = 53113
 TARGETS = {"paper-92": 92.0, "paper-98": 98.0, "paper-68x": 98.7}  # 98.7 % of weights: 68.9x with biases
 
@@ -100,10 +100,20 @@ def dense_model(arch: str, epochs: int, seed: int, data: Mnist, kind: str) -> Ch
     return dense
 
 
-def _chain(plan: ChainPlan, seed: int, data: Mnist, kind: str):
+def _chain(plan: ChainPlan, seed: int, data: Mnist, kind: str, rates: dict | None = None):
     dense = dense_model("lenet-300-100", plan.baseline_epochs, seed, data, kind)
-    steps = lab.schedule(dense, plan.percents, plan.scope, plan.retrain_epochs, plan.retrain_lr, data=data)
+    steps = lab.schedule(dense, plan.percents, plan.scope, plan.retrain_epochs, plan.retrain_lr, data=data,
+                         layer_rates=rates)
     return dense, _logged(steps)
+
+
+def validation_rates(arch: str, dense_epochs: int, seed: int) -> dict:
+    """The sensitivity scope's per-layer rates, measured once on a dense model of the validation protocol
+    (trained on the first 55,000 images; curves on the held-out last 5,000): the final runs, trained on all
+    60,000, use these rates instead of curves measured on images they were trained on."""
+    dense = dense_model(arch, dense_epochs, seed, validation_data(), "validation")
+    rates, measured = sensitivity.measure_rates(dense, sensitivity.DEFAULT_BUDGET)
+    return {"arch": arch, "seed": seed, "dense_validation_accuracy": dense.accuracy, "rates": rates, **measured}
 
 
 def _logged(steps):
@@ -115,21 +125,24 @@ def _logged(steps):
         yield ckpt
 
 
-def select(plan: ChainPlan, seed: int) -> dict:
-    """One candidate on the validation protocol: validation accuracy after every step."""
-    dense, steps = _chain(plan, seed, validation_data(), "validation")
-    points = [{"percent": c.history[-1].percent, "validation_accuracy": c.accuracy, **counts(c)} for c in steps]
-    return {"lr": plan.retrain_lr, "epochs": plan.retrain_epochs, "seed": seed,
-            "dense_validation_accuracy": dense.accuracy, "points": points}
+def select(plan: ChainPlan, seed: int, rates: dict | None = None) -> dict:
+    """One candidate on the validation protocol: validation accuracy after every step (and per layer kept)."""
+    dense, steps = _chain(plan, seed, validation_data(), "validation", rates)
+    points = [{"percent": c.history[-1].percent, "validation_accuracy": c.accuracy, **counts(c),
+               "kept": c.history[-1].nonzero} for c in steps]
+    return {"lr": plan.retrain_lr, "epochs": plan.retrain_epochs, "scope": plan.scope, "rates": rates,
+            "seed": seed, "dense_validation_accuracy": dense.accuracy, "points": points}
 
 
 def trained_dir(plan: ChainPlan, seed: int) -> Path:
     """Where a final run keeps its untested models (cache directory, keyed by the plan's knobs and seed)."""
     steps = "-".join(f"{p:g}" for p in plan.percents)
-    return paths.cache_dir() / "protocol" / f"final-lr{plan.retrain_lr:g}-e{plan.retrain_epochs}-p{steps}-s{seed}"
+    scope = "" if plan.scope == "global" else f"-{plan.scope}"
+    name = f"final-lr{plan.retrain_lr:g}-e{plan.retrain_epochs}-p{steps}{scope}-s{seed}"
+    return paths.cache_dir() / "protocol" / name
 
 
-def train_final(plan: ChainPlan, seed: int, directory: Path | None = None) -> Path:
+def train_final(plan: ChainPlan, seed: int, directory: Path | None = None, rates: dict | None = None) -> Path:
     """Train ``plan`` for one seed on all 60,000 training images and keep the models on the Pareto list,
     *untested* (no test image is looked at here). The CPU budget made the final training of every search
     candidate run alongside the search; only the frozen plan's models are ever measured (``final``)."""
@@ -139,7 +152,7 @@ def train_final(plan: ChainPlan, seed: int, directory: Path | None = None) -> Pa
     started = time.time()
     directory.mkdir(parents=True, exist_ok=True)
     data, _ = final_data()
-    dense, steps = _chain(plan, seed, data, "final")
+    dense, steps = _chain(plan, seed, data, "final", rates)
     checkpoint.save(dense, directory / "0.pt")
     for ckpt in steps:
         if ckpt.history[-1].percent in plan.pareto:
@@ -149,20 +162,21 @@ def train_final(plan: ChainPlan, seed: int, directory: Path | None = None) -> Pa
     return directory
 
 
-def final(plan: ChainPlan, seed: int, ship: bool, directory: Path | None = None) -> dict:
+def final(plan: ChainPlan, seed: int, ship: bool, directory: Path | None = None, rates: dict | None = None,
+          targets: dict[str, float] = TARGETS) -> dict:
     """``plan`` for one seed (trained by ``train_final`` unless already trained); each model on the Pareto list
-    measured once on the test set; the seed-53113 run ships the targets' models."""
-    directory = train_final(plan, seed, directory)
+    measured once on the test set; the seed-53113 run ships the ``targets``' models."""
+    directory = train_final(plan, seed, directory, rates)
     test = load_mnist("cpu").test
     points = []
     for percent in (0.0, *plan.pareto):
         ckpt = checkpoint.load(str(directory / f"{percent:g}.pt"))
         points.append(_measure(ckpt, test, percent))
-        name = next((n for n, p in TARGETS.items() if p == percent), None)
+        name = next((n for n, p in targets.items() if p == percent), None)
         if ship and seed == SHIPPED_SEED and name:
             _ship(ckpt, name, points[-1]["test_accuracy"])
     training = json.loads((directory / "done.json").read_text())
-    return {"seed": seed, "plan": dataclasses.asdict(plan), "training": training, "points": points}
+    return {"seed": seed, "plan": dataclasses.asdict(plan), "rates": rates, "training": training, "points": points}
 
 
 def commit() -> str:
@@ -183,14 +197,16 @@ def _ship(ckpt: Checkpoint, name: str, test_accuracy: float) -> None:
     checkpoint.save(shipped, paths.CHECKPOINTS_DIR / f"{name}.pt")  # registered in paths.BUILTIN_CHECKPOINTS
 
 
-def lenet5(plan: LeNet5Plan, seed: int, ship: bool) -> dict:
+def lenet5(plan: LeNet5Plan, seed: int, ship: bool, rates: dict | None = None) -> dict:
     """LeNet-5 under ``plan`` on all 60,000; test measured on the dense and the pruned model."""
     data, test = final_data()
     dense = dense_model("lenet-5", plan.dense_epochs, seed, data, "final")
     final_ckpt = dense
-    for final_ckpt in _logged(lab.schedule(dense, plan.percents, plan.scope, plan.retrain_epochs, data=data)):
+    steps = lab.schedule(dense, plan.percents, plan.scope, plan.retrain_epochs, data=data, layer_rates=rates)
+    for final_ckpt in _logged(steps):
         pass
     pruned = _measure(final_ckpt, test, plan.percents[-1])
     if ship and seed == SHIPPED_SEED:
         _ship(final_ckpt, "lenet5-92", pruned["test_accuracy"])
-    return {"seed": seed, "plan": dataclasses.asdict(plan), "points": [_measure(dense, test, 0.0), pruned]}
+    return {"seed": seed, "plan": dataclasses.asdict(plan), "rates": rates, "kept": final_ckpt.history[-1].nonzero,
+            "points": [_measure(dense, test, 0.0), pruned]}

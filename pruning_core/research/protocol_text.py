@@ -9,28 +9,46 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Sequence
 
 from .markdown import mean_sd, table
+from .stats import mean_interval
 
-# (compression, test error %) as reported by each paper for LeNet-300-100 on MNIST.
-LITERATURE = {"Han et al. 2015": (12.0, 1.59), "DNS (Guo et al. 2016)": (56.0, 1.99),
-              "Sparse VD (Molchanov et al. 2017)": (68.0, 1.92)}
+# (compression, test error %, what the compression counts) as each paper reports it for LeNet-300-100 on MNIST;
+# each is one training run. DNS's and Sparse VD's published per-layer sparsities give 55.1x and 69.9x counting
+# weights only (50.9x and 63.2x with biases): they count weights only.
+LITERATURE = {"Han et al. 2015": (12.0, 1.59, "weights + biases"),
+              "DNS (Guo et al. 2016)": (56.0, 1.99, "weights only"),
+              "Sparse VD (Molchanov et al. 2017)": (68.0, 1.92, "weights only")}
 HAN_LENET5 = (12.0, 0.77)
 TEST_SIZE = 10_000
-# Why this search and not the one before it (a fact about how the plan came to be, kept with the text).
-SEARCH_HISTORY = (
-    "This is the search planned first (commit 5e5e12d, before any test result existed). At about 50 s per epoch "
-    "on the shared machine it was stopped after 2-5 steps, and a budget-shrunk search (an 8-step chain, lr 0.002 "
-    "x 2/4 and 0.005 x 4 epochs) chose lr 0.005 x 4, whose final runs were measured (seed-53113 `paper-92`: "
-    "1.61 % test error at 12.3x with biases; commit 0991204). Once the fast training path made an epoch take "
-    "about 1 s, the planned search was run as planned and replaced it, with the same selection rule; the shrunk "
-    "search's test results were known when that was decided, so this is said here.")
-# Each shipped name: (stage points it comes from, percent, compression convention, least compression,
-# least accuracy, whether the seeds' mean error must also clear it).
+# Every time pruned LeNet-300-100 / LeNet-5 models of a plan were measured on the test set before round 3, in
+# order (date UTC, commit, what, what came out). Numbers from the stored results of that commit
+# (`git show COMMIT:pruning_core/assets/experiments/protocol_final_SEED.json`) or its docs/reproduction.md.
+TEST_LOOKS = (
+    ("2026-11-28 16:53", "27018cd", "single-seed report runs, test set monitored (no validation split): "
+     "`paper-92` global, 8 retraining epochs per step; the 'moonshot' to 98 % with 20 epochs per step "
+     "(since 87a8321); LeNet-5 `std` to 92 %", "1.71 % at 12.5x; 1.87 % at 50x; LeNet-5 1.01 %"),
+    ("2026-11-29 01:58", "12efc59 (run at 140dc7b)", "the first frozen plan: lr 0.005 x 4 epochs over an 8-step "
+     "chain, chosen (4321e81) by the budget-shrunk search (e42572d) that replaced the planned one (8e87c64, "
+     "lr 0.002 x 4/8 and 0.005 x 8 over 14 steps; stopped after 2-5 steps); seeds 53113, 1, 2",
+     "92 %: 1.60 ± 0.09 % (1.61 / 1.68 / 1.50); 98 %: 2.47 ± 0.18 %; 98.7 %: 2.53 ± 0.21 %: every target "
+     "missed, Han's 1.59 % not beaten"),
+    ("2026-11-29 02:28", "2bccd59", "LeNet-5, plan fixed a priori (`std`), seed 53113", "0.93 %"),
+    ("2026-11-29 03:52", "aeef64b (search at 0991204, finals at 4bfc166)", "the planned 14-step search re-run "
+     "with a fourth candidate added after the look above, lr 0.002 x 16 epochs (longer retraining had looked "
+     "good in the test-monitored 20-epoch runs of 27018cd); the rule chose it; seeds 53113, 1, 2, 3, 4",
+     "92 %: 1.54 ± 0.05 %; 98 %: 1.86 ± 0.08 %; 98.7 %: 2.05 ± 0.07 % (section 2's tables)"),
+    ("2026-11-29 04:19", "stored in protocol_lenet5_1/2.json", "LeNet-5 seeds 1 and 2 of the same plan",
+     "0.96 %, 1.01 %"),
+)
+# Each shipped name (round 2): (stage points it comes from, percent, compression convention, least compression,
+# least accuracy, whether the seeds' mean error must also clear it). Sparse VD's 68x counts weights only; the
+# 98.7 % model is 76.9x that way (68.9x with biases), so it is compared at more compression than Sparse VD's.
 TARGETS = {
     "paper-92": ("finals", 92.0, "compression_with_biases", 12.0, 0.9841, True),
     "paper-98": ("finals", 98.0, "compression_weights", 50.0, 0.982, False),
-    "paper-68x": ("finals", 98.7, "compression_with_biases", 68.0, 0.9808, False),
+    "paper-68x": ("finals", 98.7, "compression_weights", 68.0, 0.9808, False),
     "lenet5-92": ("lenet5", 92.0, "compression_with_biases", 12.0, 0.992, False),
 }
 
@@ -87,7 +105,9 @@ def selection_section(candidates: list[dict], plan: dict | None, targets: dict[s
         "Selection on the validation protocol (train on the first 55,000 training images, validation accuracy "
         "on the last 5,000; seed 7, one seed: a 5k validation set resolves about ±0.2 points, so close candidates "
         "are a coin toss). Rule fixed before the search: best mean validation accuracy at "
-        + ", ".join(f"{t:g} %" for t in at) + "; ties to fewer epochs." + chain + " " + SEARCH_HISTORY,
+        + ", ".join(f"{t:g} %" for t in at) + "; ties to fewer epochs." + chain + " The first three candidates "
+        "are the search planned first (commit 8e87c64); lr 0.002 x 16 was added after a plan chosen by a "
+        "budget-shrunk search had been measured on the test set (the test looks above).",
         table(["retrain lr", "epochs / step", "dense"] + [f"at {t:g} %" for t in at]
               + ["run time (per epoch), 1 thread"], rows), "", chosen])
 
@@ -97,15 +117,31 @@ def pareto_section(finals: list[dict], chart: str) -> str:
              mean_sd(r["errors"]) + " %", len(r["errors"]), " / ".join(f"{e:.2f}" for e in r["errors"])]
             for r in pareto_rows(finals)]
     seeds = [run["seed"] for run in finals]
-    lit = "; ".join(f"{name}: {e:.2f} % at {c:g}x" for name, (c, e) in LITERATURE.items())
+    lit = "; ".join(f"{name}: {e:.2f} % at {c:g}x ({unit}, one run)" for name, (c, e, unit) in LITERATURE.items())
+    ours = "; ".join(f"at {c:g}x ({unit}) {at_compression(finals, c, unit):.2f} % (beside {name.split(' (')[0]}'s "
+                     f"{e:.2f} %)" for name, (c, e, unit) in LITERATURE.items())
     return "\n".join([
         f"Pareto curve: test error vs compression, mean ± sd over seeds {seeds} (each model measured once on "
-        f"the 10k test set; per-seed errors in seed order). Literature (as each paper reports it): {lit}.",
+        f"the 10k test set; per-seed errors in seed order). Literature, each in its own convention: {lit}. Our "
+        f"mean curve read in each paper's convention (log-linear between the measured percents): {ours}.",
         table(["percent of weights pruned", "compression (weights / weights + biases)", "test error",
                 "seeds", "per seed (%)"], rows), chart])
 
 
-def targets_section(stored: dict) -> str:
+def at_compression(finals: list[dict], compression: float, unit: str) -> float:
+    """The seeds' mean error (%) at ``compression`` counted as ``unit`` (weights only / weights + biases),
+    interpolated linearly in log compression between the two measured percents around it."""
+    key = "compression_weights" if unit == "weights only" else "compression_with_biases"
+    rows = pareto_rows(finals)
+    for a, b in zip(rows, rows[1:]):
+        if a[key] <= compression <= b[key]:
+            t = math.log(compression / a[key]) / math.log(b[key] / a[key])
+            return statistics.mean(a["errors"]) + t * (statistics.mean(b["errors"]) - statistics.mean(a["errors"]))
+    return math.nan
+
+
+def targets_section(stored: dict, replaced: Sequence[str] = ()) -> str:
+    """The round-2 targets; ``replaced``: the names round 3 has shipped since (``protocol.replaced_by_round3``)."""
     rows = []
     for name, (stage, percent, convention, least, accuracy, mean_too) in TARGETS.items():
         runs = stored.get(stage) or []
@@ -116,18 +152,41 @@ def targets_section(stored: dict) -> str:
             rows.append([f"`{name}`", "-", "-", "-", f"≥ {least:g}x, acc ≥ {100 * accuracy:.2f} %", "-", "not run"])
             continue
         errors = [100 * (1 - p["test_accuracy"]) for p in points]
+        goal_error = 100 * (1 - accuracy)
         met = (shipped[convention] >= least and shipped["test_accuracy"] >= accuracy - 1e-12
-               and (not mean_too or statistics.mean(errors) <= 100 * (1 - accuracy) + 1e-9))
+               and (not mean_too or statistics.mean(errors) <= goal_error + 1e-9))
         goal = (f"≥ {least:g}x ({'with biases' if convention.endswith('biases') else 'weights only'}), "
-                f"error ≤ {100 * (1 - accuracy):.2f} %" + (" and mean" if mean_too else ""))
-        gap = statistics.mean(errors) - 100 * (1 - accuracy)
-        noise = len(errors) > 1 and abs(gap) <= statistics.stdev(errors)
-        rows.append([f"`{name}`", both(shipped), err_ci(shipped["test_accuracy"]), mean_sd(errors) + f" % (n={len(errors)})",
-                     goal, f"{gap:+.2f}" + (" (within one sd)" if noise else ""), "**met**" if met else "**missed**"])
+                f"error ≤ {goal_error:.2f} %" + (" and mean" if mean_too else ""))
+        rows.append([f"`{name}`", both(shipped), err_ci(shipped["test_accuracy"]),
+                     mean_sd(errors) + f" % (n={len(errors)})", interval(errors), goal,
+                     f"{statistics.mean(errors) - goal_error:+.2f}", judge(met, errors, goal_error)])
     return "\n".join([
-        "Shipped checkpoints (the plan's seed-53113 runs, not the best seed), error with its binomial 95 % interval:",
+        "Round 2's shipped checkpoints (the plan's seed-53113 runs, not the best seed"
+        + (f"; {names(replaced)} {'was' if len(replaced) == 1 else 'were'} replaced by round 3's" if replaced else "")
+        + "), error with its "
+        "binomial 95 % interval, and the seeds' mean with its 95 % t interval:",
         table(["name", "compression (weights / +biases)", "seed-53113 test error [95 % CI]", "mean ± sd over seeds",
-                "target", "mean error - goal (points)", "verdict"], rows)])
+                "95 % t interval of the mean", "target", "mean error - goal (points)", "verdict"], rows)])
+
+
+def names(items: Sequence[str]) -> str:
+    """`a`, `b` and `c`."""
+    quoted = [f"`{item}`" for item in items]
+    return " and ".join([", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted)
+
+
+def interval(errors: list[float]) -> str:
+    low, high = mean_interval(errors)
+    return f"[{low:.2f}, {high:.2f}]" if len(errors) > 1 else "-"
+
+
+def judge(met: bool, errors: list[float], goal_error: float) -> str:
+    """The verdict's words: "beats" only when the mean's whole 95 % t interval is below the goal; a met goal
+    whose interval contains it is a match within noise; a miss stays a miss (within noise or not)."""
+    low, high = mean_interval(errors) if len(errors) > 1 else (-math.inf, math.inf)
+    if met:
+        return "**met, beats the goal**" if high < goal_error else "**met** (matches it within noise)"
+    return "**missed** (within noise)" if low <= goal_error else "**missed**"
 
 
 def lenet5_section(runs: list[dict], plan: dict | None) -> str:

@@ -1,7 +1,8 @@
 """``python -m pruning_core report``: regenerate docs/reproduction.md from real runs.
 
 Runs every section of ``reproduce``, the two open-question experiments and the validation protocol's missing
-stages (``protocol.run_all``: they ship ``paper-92``, ``paper-98``, ``paper-68x`` and ``lenet5-92``), writes
+stages (``protocol.run_all``: they ship ``paper-92``, ``paper-98``, ``paper-68x`` and ``lenet5-92``) and the
+L1 vs L2 seeds not stored yet (``regularisers``), writes
 the markdown with each table naming its command and seed, and renders the charts to PNG with the same Plotly
 figures the dashboard uses (drawn by Debian's Chromium through Playwright; skipped with a note where that is
 missing). ``documents`` is the pure text of every results doc, which a test compares with docs/.
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import checkpoint, cpus
-from . import experiments, protocol, protocol_text, reproduce
+from . import experiments, protocol, protocol3_text, protocol_text, regularisers, reproduce
 from ..plots import figures, pareto
 from ..errors import UserError
 from .report_text import REFERENCE_DOC, reference_doc, render
@@ -36,6 +37,11 @@ def generate(plan: ReportPlan, out: Path, ship: bool, log: Callable[[str], None]
         sections[name] = run(plan)
     # The validation protocol stores each of its stages itself (a quick run stores and ships nothing).
     sections["protocol"] = protocol.quick() if plan.protocol == "quick" else protocol.run_all(ship, log)
+    sections["protocol3"] = protocol.collect3()
+    if plan.protocol != "quick":
+        regularisers.run_missing(log)
+    sections["l1_vs_l2"] = regularisers.collect()
+    sections["shipped_layers"] = shipped_layers()
     sections["timing"] = reproduce.inference_timing(checkpoint.load("paper-98"), plan.timing_repeats)
     for name in experiments.NAMES:
         log(f"report: experiment {name} ...")
@@ -51,10 +57,12 @@ def generate(plan: ReportPlan, out: Path, ship: bool, log: Callable[[str], None]
     if not plan.quick:  # the Experiments page shows these; a smoke run must not replace them
         experiments.save_results(experiments.REPORT, {
             "name": experiments.REPORT, **run, "plan": dataclasses.asdict(plan),
-            "sections": {k: v for k, v in sections.items() if k not in experiments.NAMES + ("protocol",)}})
+            "sections": {k: v for k, v in sections.items()
+                         if k not in experiments.NAMES + ("protocol", "protocol3", "l1_vs_l2", "shipped_layers")}})
     return write(sections, dataclasses.asdict(plan), run, out, log)
 
 
+SHIPPED_LAYERS = ("paper-92", "paper-98", "paper-68x", "lenet5-92")
 CHARTS = ("reference", "pareto", "global_vs_layer", "width_300_vs_600", "sensitivity", "methods")
 
 
@@ -87,9 +95,17 @@ def stored_inputs() -> tuple[dict, dict | None, dict]:
     for name in experiments.NAMES:
         sections[name] = experiments.load_results(name)
     sections["protocol"] = protocol.collect()
+    sections["protocol3"] = protocol.collect3()
+    sections["l1_vs_l2"] = regularisers.collect()
+    sections["shipped_layers"] = shipped_layers()
     run = {k: stored.get(k) for k in ("command", "created", "seconds", "threads", "commit")}
     run["rendered_by"] = "python -m pruning_core report --render-only"
     return sections, stored.get("plan"), run
+
+
+def shipped_layers() -> dict[str, dict[str, float]]:
+    """Per-layer kept shares (%) of the shipped pruned checkpoints, for the comparison with Han et al."""
+    return {name: protocol3_text.kept_shares(name) for name in SHIPPED_LAYERS}
 
 
 def render_charts(sections: dict, directory: Path, log: Callable[[str], None]) -> dict[str, str]:

@@ -5,8 +5,12 @@ the constants below, each labelled as such in the text.
 """
 from __future__ import annotations
 
+from . import protocol
+from . import protocol3_text as p3
 from . import protocol_text as pt
+from . import regularisers
 from .markdown import image, pct, table
+from .report_budget import budget_section
 from .report_questions import scopes_section, width_section
 
 REFERENCE_THRESHOLDS = {10: 0.00382, 20: 0.00765, 30: 0.01150, 40: 0.01536, 50: 0.01934, 60: 0.02335,
@@ -23,10 +27,10 @@ def render(s: dict, plan: dict | None, run: dict, charts: dict) -> str:
     """``run``: how the results were made - ``command``, ``created``, ``seconds``, ``threads``, ``commit``,
     optional ``rendered_by``. ``s["protocol"]``: the validation protocol's stored stages (``protocol.collect``)."""
     return "\n\n".join([header(plan, run), reference_section(s["reference"], charts),
-                         protocol_section(s["protocol"], charts),
+                         protocol_section(s["protocol"], s["protocol3"], s["shipped_layers"], charts),
                          "## 3. The reference's open questions",
                          scopes_section(s["global_vs_layer"], charts), width_section(s["width_300_vs_600"], charts),
-                         tools_section(s, charts)]) + "\n"
+                         tools_section(s, charts), budget_section(s, run)]) + "\n"
 
 
 def header(plan: dict | None, run: dict) -> str:
@@ -58,24 +62,40 @@ def stage_minutes(stored: dict) -> str:
             "while other work shared the machine): " + ", ".join(parts) + "." if parts else "")
 
 
-def protocol_section(stored: dict, charts: dict) -> str:
+def protocol_section(stored: dict, stored3: dict, shipped: dict, charts: dict) -> str:
     targets = {name: t[1] for name, t in pt.TARGETS.items() if t[0] == "finals"}
     return "\n\n".join([
-        "## 2. Beating the paper, honestly: a validation-chosen plan, several seeds, a Pareto curve",
+        "## 2. Han et al.'s points under a validation protocol: several seeds, a Pareto curve",
         "Protocol: every choice below (retraining lr and epochs per step) was made on a validation split - "
         "trained on the first 55,000 training images, measured on the last 5,000 - and frozen in code "
-        "(`protocol.PLAN`) before any final run. The final runs retrain on all 60,000; the test set is measured "
+        "(`protocol.PLAN`) before its final runs. The final runs retrain on all 60,000; the test set is measured "
         "once per final model (the step histories inside the shipped checkpoints are measured on the last 5,000 "
         "training images, a fit measure). Scope (global), the percents and the dense recipe (`paper` preset, "
         "30 epochs) were fixed a priori. Budget: every stage stores its run time; "
-        + stage_minutes(stored) + " The final runs started after `protocol.PLAN` was written, so only the "
-        "frozen plan's models were ever measured on the test set. Commands: `python -m "
-        "pruning_core.research.protocol select LR EPOCHS`, `... final SEED` (trains unless `... train LR EPOCHS "
-        "SEED` already did, then measures), `... lenet5 SEED`; each stores `assets/experiments/protocol_*.json`.",
+        + stage_minutes(stored) + " Commands: `python -m pruning_core.research.protocol select LR EPOCHS`, "
+        "`... final SEED` (trains unless `... train LR EPOCHS SEED` already did, then measures), `... lenet5 "
+        "SEED`; each stores `assets/experiments/protocol_*.json`.",
+        test_looks(),
+        "### Round 2: a validation-chosen retraining plan, global scope",
         pt.selection_section(stored["selection"], stored["plan"], targets),
         pt.pareto_section(stored["finals"], image(charts, "pareto")) if stored["finals"] else "Final runs: not run yet.",
-        pt.targets_section(stored),
-        pt.lenet5_section(stored["lenet5"], stored["lenet5_plan"])])
+        pt.targets_section(stored, protocol.replaced_by_round3()),
+        pt.lenet5_section(stored["lenet5"], stored["lenet5_plan"]),
+        p3.layers_section(shipped, stored3),
+        p3.round3_section(stored3, stored["finals"])])
+
+
+def test_looks() -> str:
+    """Every earlier measurement of a plan's pruned models on the test set, in order."""
+    rows = [[when, commit, what, result] for when, commit, what, result in pt.TEST_LOOKS]
+    return "\n".join([
+        "**Test looks.** Round 2's plan below is not the first one measured on the test set. Every earlier look, "
+        "in order (round 3's are in its own section):",
+        table(["when (UTC)", "commit", "what was measured", "test error"], rows),
+        "\nThe comparison with Han et al. moved from \"not beaten\" (the first frozen plan) to \"beaten\" (the "
+        "re-run search with the added 16-epoch candidate) between two test-measured plans, by about the margin "
+        "that was then claimed; with the intervals below the honest reading is a match within noise at 12x. "
+        "Its whole margin is the better dense baseline (1.57 ± 0.05 % against Han's 1.64 %)."])
 
 
 def reference_section(ref: dict, charts: dict) -> str:
@@ -99,10 +119,39 @@ def reference_section(ref: dict, charts: dict) -> str:
         f"Active neurons for test image 4 (a \"4\", {probe['nonzero_pixels']} nonzero pixels): dense fc1 "
         f"{dense['active']['fc1']}, fc2 {dense['active']['fc2']}; pruned fc1 {probe['active']['fc1']}, fc2 "
         f"{probe['active']['fc2']} (with biases); without biases (ReLU(Wx) > 0): fc1 "
-        f"{probe['active_bias_free']['fc1']}, fc2 {probe['active_bias_free']['fc2']}. The reference reports fc1 ≈ "
-        f"169, fc2 ≈ 70 on its pruned model: its fc1 count matches our with-bias count ({probe['active']['fc1']}), "
-        "not the bias-free one.",
+        f"{probe['active_bias_free']['fc1']}, fc2 {probe['active_bias_free']['fc2']}.",
+        blog_differences(ref),
         image(charts, "reference")])
+
+
+REFERENCE_ACTIVE = {"fc1": 169, "fc2": 70}  # the blog's active-neuron counts on its pruned model
+# fc1 active on test image 4 (with biases) of other models: `analyze.inspect_pixels(checkpoint.load(NAME),
+# load_mnist().test.pixels[4])` on the checkpoints shipped at commit 0293952 (round 2's paper-92 and paper-98).
+OTHER_FC1_ACTIVE = {"paper-98 (round 2)": 169, "paper-92": 152}
+
+
+def blog_differences(ref: dict) -> str:
+    """Where our run of the blog's schedule and the blog's own numbers disagree, each with both numbers."""
+    first99 = next(r for r in ref["rows"] if round(r["percent"]) == 99)
+    left = {layer: ref["final_nonzero"][layer]["nonzero"] for layer in ("fc1", "fc2", "fc3")}
+    split = " / ".join(f"{n:,}" for n in left.values())
+    theirs = " / ".join(f"{n:,}" for n in REFERENCE_99_LAYERS.values())
+    probe, dense = ref["probe"]["active"], ref["dense_probe"]["active"]
+    others = ", ".join(f"{name} {n}" for name, n in OTHER_FC1_ACTIVE.items())
+    return "\n".join([
+        "\n**Where we differ from the reference blog:**",
+        f"- Weights left at 99 % (fc1 / fc2 / fc3): ours {split}, the blog's {theirs}: we keep "
+        f"{left['fc1'] / REFERENCE_99_LAYERS['fc1']:.1f}x its fc1 and {left['fc2'] / REFERENCE_99_LAYERS['fc2']:.2f}x "
+        "its fc2. Its pruned weights regrow during retraining (no mask), so its later percentiles are taken over "
+        "a different network (docs/reference-schedule.md).",
+        f"- Accuracy right after the first 99 % prune: ours {pct(first99['accuracy_after_prune'])}, the blog's "
+        f"{REFERENCE_AFTER_PRUNE[99]} (read off its plot).",
+        f"- Thresholds: from 95 % on ours are larger than the blog's by up to "
+        f"{100 * (first99['threshold'] / REFERENCE_THRESHOLDS[99] - 1):.1f} % (at 99 %).",
+        f"- Active neurons on test image 4: the blog's fc1 ≈ {REFERENCE_ACTIVE['fc1']}, fc2 ≈ "
+        f"{REFERENCE_ACTIVE['fc2']}; ours fc1 {probe['fc1']}, fc2 {probe['fc2']} (with biases). fc1 counts near "
+        f"169 are common to our models (dense {dense['fc1']}; {others}), so that match says little, and fc2 "
+        f"({probe['fc2']} vs {REFERENCE_ACTIVE['fc2']}) does not match."])
 
 
 def tools_section(s: dict, charts: dict) -> str:
@@ -127,7 +176,7 @@ def tools_section(s: dict, charts: dict) -> str:
         f"`baseline-paper`, {methods['epochs_per_step']} retraining epochs per step (sparsity: accuracy):",
         table(["method", "points"], method_rows),
         image(charts, "methods"),
-        regularisation_text(s["regularisation"]),
+        regularisation_text(s["regularisation"]), regularisers.section(s["l1_vs_l2"]),
         "\nAlso available and tested, not measured here: dropout with the retraining adjustment "
         "D_r = D_o·√(C_ir/C_io) (`--dropout`)."])
 
@@ -151,12 +200,23 @@ def regularisation_text(reg: dict) -> str:
         f"instead (dense {pct(reg['dense']['L1'])}); each percent pruned once from the dense model, then retrained "
         "with the same regulariser:",
         table(["regulariser", "percent", "acc. after prune", "acc. after retrain"], rows),
-        "\n*Reading:* L1 - L2 in points, one seed each (noise: 1.96 binomial sd of the difference): "
-        + "; ".join(reading) + ". Han et al. found L2 ahead after retraining."])
+        "\n*Reading:* L1 - L2 in points, one training seed each; \"beyond noise\" here is beyond the test set's "
+        "sampling noise only (1.96 binomial sd of the difference): " + "; ".join(reading) + ". Seed-to-seed "
+        "variation is not in that noise: right after pruning it is about 1 point at 90-95 % (section 3a's "
+        "after-prune sds), so with one seed per regulariser none of these differences is resolved; the seeds' "
+        "answer on the validation split follows."])
 
 
 REFERENCE_DOC = "reference-schedule.md"
 REFERENCE_AFTER_PRUNE = {90: "93 %", 95: "85 %", 98: "60 %", 99: "46 %"}  # the blog's plot; ~97 % below 90
+
+
+def after_prune_of_blog(row: dict) -> str:
+    """The blog's accuracy right after pruning to this percent; a repeated 99 % step (no threshold: it prunes
+    nothing new) has no counterpart in the blog."""
+    if not row["threshold"]:
+        return "-"
+    return REFERENCE_AFTER_PRUNE.get(round(row["percent"]), "~97 %")
 
 
 def reference_doc(ref: dict, run: dict) -> str:
@@ -168,7 +228,7 @@ def reference_doc(ref: dict, run: dict) -> str:
         if theirs and ours and round(r["percent"]) not in ratios:
             ratios[round(r["percent"])] = ours / theirs
         rows.append([f"{r['percent']:g}", theirs or "-", threshold(ours), f"{ours / theirs:.3f}" if theirs and ours else "-",
-                     REFERENCE_AFTER_PRUNE.get(round(r["percent"]), "~97 %"), pct(r["accuracy_after_prune"]),
+                     after_prune_of_blog(r), pct(r["accuracy_after_prune"]),
                      pct(r["accuracy_after_retrain"]), f"{r['nonzero_fc1']} / {r['nonzero_fc2']} / {r['nonzero_fc3']}"])
     low = max(abs(v - 1) for p, v in ratios.items() if p <= 90)
     high = ", ".join(f"{p} %: {100 * (v - 1):+.1f} %" for p, v in ratios.items() if p > 90)

@@ -12,30 +12,14 @@ from collections.abc import Callable, Sequence
 from ..checkpoint import Checkpoint
 from ..errors import UserError
 from ..lab import mnist_for
-from ..masks import Masks, layer_of
 from ..models import build_model
-from ..prune import compute_masks
-from ..settings import PruneSettings, check_percent
+from ..sensitivity import curves as layer_curves
+from ..settings import check_percent
 from ..train import Callback, evaluate, train
-
 
 def sensitivity(checkpoint: Checkpoint, percents: Sequence[float]) -> dict[str, list[float]]:
     """Test accuracy when only one layer is pruned to each percent (the others left as they are)."""
-    test = mnist_for(checkpoint).test
-    params = dict(checkpoint.model.named_parameters())
-    curves: dict[str, list[float]] = {}
-    for name in checkpoint.masks:
-        original = params[name].detach().clone()
-        curve = []
-        for percent in percents:
-            alone = Masks({name: checkpoint.masks[name]})
-            masks = compute_masks({name: params[name]}, alone, PruneSettings(percent, "layer")).masks
-            masks.apply_(checkpoint.model)
-            curve.append(evaluate(checkpoint.model, test))
-            params[name].data.copy_(original)
-        curves[layer_of(name)] = curve
-    return curves
-
+    return layer_curves(checkpoint, mnist_for(checkpoint).test, percents)
 
 def agp_percents(final: float, steps: int, initial: float = 0.0) -> list[float]:
     """Sparsity targets s_t = s_f + (s_i - s_f)(1 - t/n)^3 for t = 1..n: prune fast early, gently late."""
@@ -44,7 +28,6 @@ def agp_percents(final: float, steps: int, initial: float = 0.0) -> list[float]:
     if steps < 1:
         raise UserError("an AGP schedule needs at least one step")
     return [final + (initial - final) * (1 - t / steps) ** 3 for t in range(1, steps + 1)]
-
 
 def lottery_rewind(pruned: Checkpoint, epochs: int | None = None, callbacks: Sequence[Callback] = (),
                    should_stop: Callable[[], bool] | None = None) -> Checkpoint:

@@ -1,4 +1,4 @@
-"""The dashboard as a child process: a real ``streamlit run app.py`` server on a free loopback port.
+"""The dashboard as a child process: a real server, started as ``make run`` starts it, on a free loopback port.
 
 Used by the browser tests, the kill-and-restart test and ``bench/load_test.py`` (which is why it lives here
 and not under tests/: tests and benchmarks do not import each other).
@@ -39,9 +39,12 @@ class Server:
 
     def start(self) -> str:
         with open(self.log_path, "a") as log:
+            # As ``make run`` starts it (its launcher preloads what pages share); a checkout from before the
+            # launcher (bench/page_open.py's "before") starts as it did then.
+            launcher = ["ui.serve", "127.0.0.1", str(self.port)] if (self.app_dir / "ui" / "serve.py").is_file() \
+                else ["streamlit", "run", "app.py", "--server.address", "127.0.0.1", "--server.port", str(self.port)]
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
-                 "--server.headless", "true", "--server.address", "127.0.0.1"],
+                [sys.executable, "-m", *launcher, "--server.headless", "true"],
                 cwd=self.app_dir, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.time() + START_TIMEOUT_S
         while True:

@@ -7,14 +7,13 @@ cross a process or machine boundary without a shared file system - and each piec
 watcher may show before the work ends (an experiment's points) to ``ctx.partial``.
 
 ``Executor.submit`` returns a ``Handle``. The submitter (the job queue, the sweep) drains ``handle.updates()``
-while the work runs - progress event dicts and kept checkpoint bytes, in the order the work produced them -
+while the work runs - progress events and kept checkpoint bytes, in the order the work produced them -
 may ``cancel()`` it, and reads ``result()``: the return value, or the exception that ended it: ``Cancelled``
 (stopped at a batch boundary), a ``UserError`` raised by the work, or ``WorkerLost`` (the process running it
 died; the submitter carries on).
 """
 from __future__ import annotations
 
-import dataclasses
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -62,12 +61,12 @@ def outcome_value(tag: str, value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Update:
-    """One thing a running work handed back: ``kind`` "started" (it began in a worker), "event" (a progress
-    dict), "keep" (``{"checkpoint": bytes, "origin": str}``: the file's bytes do not say where a model came
-    from) or "partial" (a plain dict the work passed to ``ctx.partial``)."""
+    """One thing a running work handed back: ``kind`` "started" (it began in a worker), "event" (the engine's
+    ``Progress`` itself), "keep" (``{"checkpoint": bytes, "origin": str}``: the file's bytes do not say where
+    a model came from) or "partial" (a plain dict the work passed to ``ctx.partial``)."""
 
     kind: str
-    payload: dict
+    payload: Any  # a dict, or the Progress of an "event"
 
 
 class Context(Protocol):
@@ -86,7 +85,7 @@ Work = Callable[..., Any]  # fn(ctx: Context, *args) -> picklable result
 
 
 def event_update(event: Progress) -> Update:
-    return Update("event", dataclasses.asdict(event))
+    return Update("event", event)
 
 
 def started_update(fresh: bool) -> Update:

@@ -1,9 +1,9 @@
 """The ``local`` executor: works run in ``slots`` worker processes on this machine, first come first served.
 
-Why processes, not threads of the server (issue 17, docs/reliability.md): a training step is many short
-Python calls, each needing the GIL, and a classroom's 30 pages polling every half second hold the same GIL -
-the burst ran 3-4x slower than its compute. A worker process has its own interpreter: the web server's
-traffic cannot starve it, and it loads MNIST once (at start, before the first job arrives), not per job.
+Why processes, not threads of the server: a training step is many short Python calls, each needing the GIL,
+which a classroom's polling pages hold too (measured: docs/design-notes.md). A worker process has its own
+interpreter: the web server's traffic cannot starve it, and it loads MNIST once (at start, before the first job
+arrives), not per job.
 
 Wire protocol (one duplex pipe per worker; only picklable values cross it):
     server -> worker  ("run", job, fn, args) | ("cancel", job)

@@ -5,6 +5,8 @@ works one after another, sending their updates and outcome back over the socket 
 """
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import threading
 import traceback
@@ -18,6 +20,12 @@ from ...checkpoint import Checkpoint
 from ...data import load_mnist
 from ...train import Progress
 from .base import Work, event_update, keep_update, partial_update, run_work, started_update
+
+# How much lower than the server's a worker's CPU priority is. With one worker per core (``cpus.burst_plan``) a
+# burst keeps every core training; a page run (latency: a student waits for it) then takes its core at once
+# instead of sharing it with a training process (throughput: a job a few ms later) at equal weight.
+NICENESS = 10
+SERVER_GONE = (BrokenPipeError, ConnectionResetError)  # what a send raises once the server's end is closed
 
 
 class ChildContext:
@@ -41,6 +49,8 @@ class ChildContext:
 
 def serve(conn: Connection, threads: int) -> None:
     """A worker process: load the dataset once, then run works one after another until the pipe closes."""
+    if hasattr(os, "nice"):  # POSIX
+        os.nice(NICENESS)
     torch.set_num_threads(threads)
     load_mnist("cpu")
     runs: deque = deque()
@@ -80,10 +90,23 @@ def serve(conn: Connection, threads: int) -> None:
 def run(ctx: ChildContext, fn: Work, args: tuple, threads: int) -> tuple[str, Any]:
     try:
         return run_work(fn, ctx, args, threads)
+    except SERVER_GONE:
+        raise  # not the work's fault: the server stopped while it ran (see ``main``)
     except Exception as err:  # a bug fails this job only; the worker process serves the next
         traceback.print_exc()
         return "crash", f"internal error: {type(err).__name__}: {err}"
 
 
+def main(fd: int, threads: int) -> None:
+    """Serve until the server goes. A server that stops - closing its end of the pipe, Ctrl-C on its terminal
+    (which reaches this process too, being in the same process group) - ends the worker quietly: there is
+    nobody left to report to, and a traceback in the server's log would look like a failure."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server's closing pipe is what stops a worker
+    try:
+        serve(Connection(fd), threads)
+    except SERVER_GONE:
+        pass
+
+
 if __name__ == "__main__":
-    serve(Connection(int(sys.argv[1])), int(sys.argv[2]))
+    main(int(sys.argv[1]), int(sys.argv[2]))
