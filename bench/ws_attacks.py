@@ -11,7 +11,8 @@ Starts ``streamlit run app.py`` on a free 127.0.0.1 port with a scratch runs dir
 2. ``tabs``: long jobs of other students hold every job worker (one per core: ``cpus.burst_plan``), so the
    student's job waits in the queue and never changes their line; then ``--tabs`` tabs of one student (one
    cookie) press "Prune + retrain" at the same instant, ``--rounds`` times; counts the runs each round admitted
-   (run directories of that student made during the round), then cancels the admitted job.
+   (run directories of that student made during the round), then cancels the admitted job and waits until it
+   has stopped.
 3. ``students``: ``--students`` students, each with their own cookie, press "Prune + retrain" (90 %, 0 retraining
    epochs) at once; counts the refused and the finished.
 4. ``flood``: ``--page-opens`` page opens without a cookie (16 at a time) after those students' steps; counts the
@@ -35,6 +36,7 @@ from pathlib import Path
 from bench import ws_client
 from pruning_core import cpus, paths
 from pruning_core.service.live_server import Server
+from pruning_core.service.runs.files import RunFiles
 
 BLOCKER_LINK = "percent=90&epochs=20&scope=global"  # the longest job a student may ask for: holds the worker
 TAB_LINK = "percent=50&epochs=0&scope=global"
@@ -71,6 +73,12 @@ def runs_of(runs_dir: Path, owner: str) -> set[str]:
     return found
 
 
+def active_runs(runs_dir: Path, owner: str) -> set[str]:
+    """The runs of ``owner`` still queued or running (their status.json: the server writes it before it marks
+    the job finished in memory, so a run read as finished here no longer blocks the student's next press)."""
+    return {run for run in runs_of(runs_dir, owner) if RunFiles(runs_dir / run).status()["status"].active}
+
+
 def owner_of(secret: str) -> str:
     from pruning_core.service.sessions import keys  # reads the server's key: PRUNE_LAB_RUNS is set by main
     return keys.owner_id(secret)
@@ -90,18 +98,25 @@ async def press_together(tabs: list[ws_client.Client], button: str) -> None:
     await asyncio.gather(*(tab.rerun(press=button) for tab in tabs))
 
 
-async def cancel_the_job(tabs: list[ws_client.Client], tries: int = 20) -> None:
-    """Cancel the student's admitted job from one of their tabs. The tab whose press was admitted shows its
-    panel when that run ends, but under load the run can end before the panel is drawn; a tab's next run finds
-    the job by its owner, so the tabs are run again until one offers Cancel."""
+async def cancel_the_job(tabs: list[ws_client.Client], runs_dir: Path, owner: str, tries: int = 40) -> None:
+    """Cancel the student's admitted job from one of their tabs and wait until it has stopped. The tab whose
+    press was admitted shows its panel when that run ends, but under load the run can end before the panel is
+    drawn; a tab's next run finds the job by its owner, so the tabs are run again until one offers Cancel. A
+    running job stops at its next batch, and a job can also finish on its own (a blocker's worker came free):
+    either way the next round starts only once the student has no job left in line or running."""
+    pressed = False
     for attempt in range(tries):
-        holder = next((tab for tab in tabs if "Cancel" in tab.buttons and tab.progress), None)
+        if not active_runs(runs_dir, owner):
+            return
+        holder = None if pressed else next((tab for tab in tabs if "Cancel" in tab.buttons and tab.progress), None)
         if holder:
             await holder.rerun(press="Cancel")
-            return
-        await asyncio.sleep(0.2 * attempt)
-        await tabs[attempt % len(tabs)].rerun()
-    raise RuntimeError(f"the admitted job showed no Cancel button in {tries} runs of the student's tabs")
+            pressed = True
+            continue
+        await asyncio.sleep(min(0.2 * attempt, 2.0))
+        if not pressed:
+            await tabs[attempt % len(tabs)].rerun()
+    raise RuntimeError(f"the student's job was still queued or running after {tries} looks (Cancel pressed: {pressed})")
 
 
 async def eight_tabs(url: str, runs_dir: Path, tabs: int, rounds: int) -> dict:
@@ -109,6 +124,8 @@ async def eight_tabs(url: str, runs_dir: Path, tabs: int, rounds: int) -> dict:
     blockers = [await open_page(url, BLOCKER_LINK, await new_student(url)) for _ in range(workers)]
     for blocker in blockers:
         await blocker.rerun(press="Prune + retrain")  # every worker is busy with one of these through every round
+    if len(list(runs_dir.glob(f"*/{paths.RUN_CONFIG}"))) != workers:
+        raise RuntimeError(f"the {workers} blocking jobs were not all admitted: {[b.alerts for b in blockers]}")
     secret = await new_student(url)
     owner, admitted, refusals = owner_of(secret), [], []
     for _ in range(rounds):
@@ -118,7 +135,7 @@ async def eight_tabs(url: str, runs_dir: Path, tabs: int, rounds: int) -> dict:
         admitted.append(len(runs_of(runs_dir, owner) - before))
         refusals += [alert for tab in clients for alert in tab.alerts]
         if admitted[-1]:
-            await cancel_the_job(clients)  # else the next round's presses would find it still in line
+            await cancel_the_job(clients, runs_dir, owner)  # else the next round's presses would find it in line
         await asyncio.gather(*(tab.close() for tab in clients))
     for blocker in blockers:
         await blocker.rerun(press="Cancel")

@@ -19,6 +19,16 @@ def metric_value(page, label: str) -> str:
     return values[0] if values else ""
 
 
+def wait_metric(page, label: str, value: str, timeout_ms: int = 60_000) -> None:
+    """Until a metric whose box contains ``label`` shows exactly ``value``. A page draws its elements one by one,
+    so a button can be on the page before the metric below it; and "10.0 %" contains "0.0 %", hence exactly."""
+    page.wait_for_function(
+        """([label, value]) => [...document.querySelectorAll('[data-testid="stMetric"]')]
+             .some(m => m.innerText.includes(label)
+                        && m.querySelector('[data-testid="stMetricValue"]')?.innerText.trim() === value)""",
+        arg=[label, value], timeout=timeout_ms)
+
+
 def wait_idle(page, timeout_ms: int = 60_000) -> None:
     """Wait until the app's script is not running (Streamlit marks it on the app's root element)."""
     page.wait_for_function("() => document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState"
