@@ -1,6 +1,6 @@
 """N students open the Prune page in the same second, then press Run together: the server's response time.
 
-``.venv/bin/python -m bench.page_open [--sessions 30] [--rounds 5] [--press] [--compare DIR]``
+``.venv/bin/python -m bench.page_open [--sessions 30] [--rounds 5] [--press] [--compare DIR] [--skeleton]``
 
 The load test's slowest interactions were opening the Prune page and pressing "Prune + retrain" while 30
 students did the same (p95 2.6 s and 3.8 s; py-spy: the page's figures and weight counts). This times
@@ -10,6 +10,8 @@ every request's time to ``script_finished`` is a sample. The server process's ow
 /proc; its training worker not counted) is the figure the machine's other load moves least. ``--compare DIR``
 starts a second server from another checkout of the app (e.g. ``git archive HEAD | tar -x -C DIR`` before a
 change) and alternates rounds between the two, so both see the same machine load: compare inside one run.
+``--skeleton`` adds the Prune page's skeleton (``bench/page_skeleton.py``: the same elements, no lab code), so
+the same run splits a page's cost into Streamlit's part and the lab's.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import ws_client
+from bench import page_skeleton, ws_client
 from bench.load_figures import percentile
 from bench.timing import machine
 from pruning_core import paths
@@ -83,10 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--compare", type=Path, help="another checkout of the app to time beside this one")
     parser.add_argument("--press", action="store_true", help='then all press "Prune + retrain" at once (0 epochs)')
+    parser.add_argument("--skeleton", action="store_true",
+                        help="also serve the Prune page's elements without lab code (bench/page_skeleton.py)")
     args = parser.parse_args(argv)
     apps = {"this checkout": paths.APP_DIR, **({f"compare ({args.compare})": args.compare} if args.compare else {})}
     servers: dict[str, Server] = {}
     with tempfile.TemporaryDirectory(prefix="prune-lab-open-") as tmp:
+        if args.skeleton:
+            apps["skeleton (same elements, no lab code)"] = page_skeleton.write(Path(tmp) / "skeleton")
         try:
             for index, (name, app_dir) in enumerate(apps.items()):
                 root = Path(tmp) / str(index)
