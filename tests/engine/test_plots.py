@@ -170,6 +170,10 @@ def test_before_pruning_is_named_in_the_legend_not_written_on_the_points():
     fig = figures.accuracy_vs_sparsity(STEP_ROWS, 0.9717, (0.0, 0.9717))
     assert not fig.layout.annotations
     assert "before pruning" in {trace.name for trace in fig.data}
+    # ... and drawn as a dotted line at its accuracy across the whole plot, whatever the x axis
+    (line,) = fig.layout.shapes
+    assert (line.type, line.xref, line.x0, line.x1, line.yref) == ("line", "x domain", 0, 1, "y")
+    assert line.y0 == line.y1 == pytest.approx(97.17) and line.line.dash == "dot"
 
 
 def test_unknown_sparsity_axis_is_refused():
