@@ -8,12 +8,13 @@ reached the server is not it (``ui/session.py``). Prune steps retrain 0 epochs, 
 from __future__ import annotations
 
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from pruning_core.service.live_server import free_port
+
+from .helpers import wait_metric
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -28,11 +29,7 @@ def secret_in(context) -> str:
 
 
 def wait_pruned(page, value: str) -> None:
-    box = page.locator('[data-testid="stSidebar"] [data-testid="stMetric"]', has_text="Weights pruned")
-    deadline = time.time() + TIMEOUT_MS / 1000
-    while not (box.count() and box.locator('[data-testid="stMetricValue"]').first.inner_text() == value):
-        assert time.time() < deadline, f"the card never showed {value}"
-        page.wait_for_timeout(200)
+    wait_metric(page, "Weights pruned", value, TIMEOUT_MS)
 
 
 def open_app(page, url: str) -> None:

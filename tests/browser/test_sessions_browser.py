@@ -14,23 +14,11 @@ import pytest
 
 from pruning_core.service.sessions import keys
 
-from .helpers import keyed
+from .helpers import keyed, wait_metric
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 JOB_TIMEOUT_MS = 120_000
-
-
-def metric(page, label: str) -> str:
-    box = page.locator('[data-testid="stMetric"]', has_text=label)
-    return box.locator('[data-testid="stMetricValue"]').first.inner_text() if box.count() else ""
-
-
-def wait_metric(page, label: str, value: str, timeout_ms: int = JOB_TIMEOUT_MS) -> None:
-    deadline = time.time() + timeout_ms / 1000
-    while metric(page, label) != value:
-        assert time.time() < deadline, f"{label} is {metric(page, label)!r}, never {value!r}"
-        page.wait_for_timeout(200)
 
 
 def open_app(page, url: str) -> None:
@@ -67,9 +55,9 @@ def assert_line_kept(page, what: str) -> None:
 def test_reload_and_page_switch_keep_the_model_and_its_history(browser, live_server):
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     open_app(page, live_server.start())
-    assert metric(page, "Weights pruned") == "0.0 %"
+    wait_metric(page, "Weights pruned", "0.0 %", 30_000)  # the sidebar card may come after the button
     prune_once(page)
-    wait_metric(page, "Weights pruned", "90.0 %")
+    wait_metric(page, "Weights pruned", "90.0 %", JOB_TIMEOUT_MS)
     assert_line_kept(page, "after the job")
 
     page.reload()
@@ -90,7 +78,7 @@ def test_a_restarted_server_restores_the_line(browser, live_server):
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     open_app(page, live_server.start())
     prune_once(page)
-    wait_metric(page, "Weights pruned", "90.0 %")
+    wait_metric(page, "Weights pruned", "90.0 %", JOB_TIMEOUT_MS)
     live_server.kill()
     live_server.start()
     page.reload()
@@ -106,7 +94,7 @@ def test_a_running_schedule_shows_each_step_and_a_shared_url_gives_no_control(br
     student.get_by_role("button", name=keyed("Play")).click()  # the reference schedule, step after step
     student.get_by_role("button", name="Cancel", exact=True).wait_for(timeout=30_000)
     # Live: the first finished step is on the sidebar card and in the step table while the schedule runs on.
-    wait_metric(student, "Weights pruned", "10.0 %")
+    wait_metric(student, "Weights pruned", "10.0 %", JOB_TIMEOUT_MS)
     assert student.get_by_role("button", name="Cancel", exact=True).count() == 1
     student.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
     # The download says which step it holds (Streamlit's Markdown may draw "->" as an arrow).
@@ -118,7 +106,7 @@ def test_a_running_schedule_shows_each_step_and_a_shared_url_gives_no_control(br
     classmate.wait_for_timeout(2000)
     assert classmate.get_by_role("button", name="Cancel", exact=True).count() == 0
     assert student.get_by_role("button", name="Cancel", exact=True).count() == 1  # still the student's, still running
-    assert metric(classmate, "Weights pruned") == "0.0 %"  # the classmate has a line of their own
+    wait_metric(classmate, "Weights pruned", "0.0 %", 30_000)  # the classmate has a line of their own
 
     student.get_by_role("button", name="Cancel", exact=True).click()
     student.get_by_role("button", name="Cancel", exact=True).wait_for(state="detached", timeout=JOB_TIMEOUT_MS)
@@ -179,7 +167,7 @@ def test_two_tabs_opened_at_once_in_a_fresh_browser_are_one_student(browser, liv
             routes[0].send(message)
     open_app(first, first.url)
     prune_once(first)
-    wait_metric(first, "Weights pruned", "90.0 %")
+    wait_metric(first, "Weights pruned", "90.0 %", JOB_TIMEOUT_MS)
     # A page switch is a rerun in the same session (no new cookie is read): it shows that session's owner.
     second.get_by_role("link", name="Weights").click()
     second.get_by_role("heading", level=1).first.wait_for(timeout=30_000)
