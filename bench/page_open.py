@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import page_skeleton, ws_client
+from bench import cold_start, page_skeleton, ws_client
 from bench.load_figures import percentile
 from bench.timing import machine
 from pruning_core import paths
@@ -101,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
                                        {"PYTHONPATH": str(app_dir)}, app_dir=app_dir)
             for server in servers.values():
                 server.start()
+                if (server.app_dir / "ui" / "serve.py").is_file():  # the launcher's preload must not share round 1
+                    cold_start.wait_ready(server, 0)
             measured = asyncio.run(measure(servers, args.sessions, args.rounds, args.press))
         finally:
             for server in servers.values():
