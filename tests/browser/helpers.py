@@ -19,14 +19,23 @@ def metric_value(page, label: str) -> str:
     return values[0] if values else ""
 
 
+# A metric showing exactly a value (a page draws its elements one by one, so a button can be on the page before
+# the metric below it; and "10.0 %" contains "0.0 %", hence exactly), with ``idle``: and no job running.
+METRIC_SHOWS = """([label, value, idle]) => [...document.querySelectorAll('[data-testid="stMetric"]')]
+    .some(m => m.innerText.includes(label)
+               && m.querySelector('[data-testid="stMetricValue"]')?.innerText.trim() === value)
+  && !(idle && document.querySelector('.st-key-cancel-job'))"""
+
+
 def wait_metric(page, label: str, value: str, timeout_ms: int = 60_000) -> None:
-    """Until a metric whose box contains ``label`` shows exactly ``value``. A page draws its elements one by one,
-    so a button can be on the page before the metric below it; and "10.0 %" contains "0.0 %", hence exactly."""
-    page.wait_for_function(
-        """([label, value]) => [...document.querySelectorAll('[data-testid="stMetric"]')]
-             .some(m => m.innerText.includes(label)
-                        && m.querySelector('[data-testid="stMetricValue"]')?.innerText.trim() === value)""",
-        arg=[label, value], timeout=timeout_ms)
+    """Until a metric whose box contains ``label`` shows exactly ``value``."""
+    page.wait_for_function(METRIC_SHOWS, arg=[label, value, False], timeout=timeout_ms)
+
+
+def wait_pruned(page, value: str, timeout_ms: int = 240_000) -> None:
+    """Until the sidebar card says exactly ``value`` pruned and no job is running (a wait for 0.0 % after a step
+    must not end before the reset that brings it). 240 s: a retraining epoch on a busy 2-core machine."""
+    page.wait_for_function(METRIC_SHOWS, arg=["Weights pruned", value, True], timeout=timeout_ms)
 
 
 def wait_idle(page, timeout_ms: int = 60_000) -> None:

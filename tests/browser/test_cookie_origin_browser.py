@@ -14,7 +14,7 @@ import pytest
 
 from pruning_core.service.live_server import free_port
 
-from .helpers import wait_metric
+from .helpers import wait_pruned
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,10 +26,6 @@ def secret_in(context) -> str:
     """The cookie the page itself sees at the path "/" (the one a reload sends first)."""
     values = [c["value"] for c in context.cookies() if c["name"] == COOKIE and c["path"] == "/"]
     return values[0] if values else ""
-
-
-def wait_pruned(page, value: str) -> None:
-    wait_metric(page, "Weights pruned", value, TIMEOUT_MS)
 
 
 def open_app(page, url: str) -> None:
@@ -81,14 +77,14 @@ def test_a_cookie_planted_from_another_port_neither_takes_nor_lends_a_students_p
     page.wait_for_timeout(1500)
     mine = secret_in(victim)
     page.get_by_role("button", name="Prune + retrain").click()
-    wait_pruned(page, "90.0 %")
+    wait_pruned(page, "90.0 %", TIMEOUT_MS)
 
     for _ in range(2):  # the victim opens a page on another port of the teacher's machine, twice in this tab
         page.goto(planting_page.url)
         page.get_by_text("planted").wait_for()
         assert planting_page.secret in [c["value"] for c in victim.cookies() if c["name"] == COOKIE]
         open_app(page, url)  # back to the lab: its own secret comes back, with the student's step
-        wait_pruned(page, "90.0 %")
+        wait_pruned(page, "90.0 %", TIMEOUT_MS)
         assert secret_in(victim) == mine
         assert planting_page.secret not in [c["value"] for c in victim.cookies() if c["name"] == COOKIE]
 
@@ -97,7 +93,7 @@ def test_a_cookie_planted_from_another_port_neither_takes_nor_lends_a_students_p
     fresh.goto(planting_page.url)
     fresh.get_by_text("planted").wait_for()
     open_app(fresh, url)
-    wait_pruned(fresh, "0.0 %")
+    wait_pruned(fresh, "0.0 %", TIMEOUT_MS)
     assert secret_in(newcomer) not in ("", planting_page.secret)
     assert planting_page.secret not in [c["value"] for c in newcomer.cookies() if c["name"] == COOKIE]
     for context in (attacker, victim, newcomer):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pruning_core import checkpoint, paths
-from tests.browser.helpers import keyed, wait_idle
+from tests.browser.helpers import keyed, wait_idle, wait_pruned
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -116,15 +116,15 @@ def test_tree_branches_after_going_back_and_opens_a_step(browser, live_server):
     step.wait_for(timeout=60_000)
     for expected in ("10.0 %", "20.0 %"):
         step.click()
-        wait_pruned(page, expected)
+        wait_pruned(page, expected, JOB_TIMEOUT_MS)
     page.get_by_role("button", name="Go back", exact=True).click()  # to step 1 (the choice it offers first)
-    wait_pruned(page, "10.0 %")
+    wait_pruned(page, "10.0 %", JOB_TIMEOUT_MS)
     schedule = page.locator(".st-key-schedule input")
     schedule.fill("10, 25")
     schedule.press("Enter")
     wait_idle(page)
     step.click()
-    wait_pruned(page, "25.0 %")
+    wait_pruned(page, "25.0 %", JOB_TIMEOUT_MS)
     page.goto(url + "/runs")
     spots = page.wait_for_function("""() => {
         const plot = document.querySelector('.st-key-step-tree .js-plotly-plot');
@@ -144,11 +144,3 @@ def test_tree_branches_after_going_back_and_opens_a_step(browser, live_server):
         return plot && plot.layout && plot.layout.annotations.some(a => a.text.includes('step 1 of 2')); }""",
                            timeout=60_000)  # the fc1 picture's "after" is step 1
     assert page.locator('[data-testid="stException"]').count() == 0
-
-
-def wait_pruned(page, value: str) -> None:
-    """Until the sidebar card says ``value`` pruned and no job is running."""
-    page.wait_for_function(
-        """value => [...document.querySelectorAll('[data-testid="stSidebar"] [data-testid="stMetric"]')]
-             .some(m => m.innerText.includes('Weights pruned') && m.innerText.includes(value))
-           && !document.querySelector('.st-key-cancel-job')""", arg=value, timeout=JOB_TIMEOUT_MS)

@@ -14,8 +14,8 @@ import pytest
 
 from pruning_core import paths
 
-from .helpers import wait_idle
-from .test_projector_browser import SCREEN, open_app, table_percents, wait_pruned
+from .helpers import wait_idle, wait_pruned
+from .test_projector_browser import SCREEN, open_app, table_percents
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -11,7 +11,8 @@ import pytest
 
 from pruning_core import paths
 
-from .helpers import keyed
+from .helpers import keyed, wait_pruned
+from .helpers import metric_value as metric
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -25,21 +26,6 @@ def shoot(page, name: str) -> None:
         (paths.APP_DIR / folder).mkdir(parents=True, exist_ok=True)
         page.wait_for_timeout(1000)  # let the last chart finish drawing
         page.screenshot(path=str(paths.APP_DIR / folder / f"{name}.png"))
-
-
-def metric(page, label: str) -> str:
-    box = page.locator('[data-testid="stMetric"]', has_text=label)
-    return box.locator('[data-testid="stMetricValue"]').first.inner_text() if box.count() else ""
-
-
-def wait_pruned(page, value: str) -> None:
-    """Until the sidebar card says exactly ``value`` pruned and no job is running (exactly: "10.0 %" contains
-    "0.0 %", and a wait for 0.0 % after a step must not end before the reset that brings it)."""
-    page.wait_for_function(
-        """value => [...document.querySelectorAll('[data-testid="stSidebar"] [data-testid="stMetric"]')]
-             .some(m => m.innerText.includes('Weights pruned')
-                        && m.querySelector('[data-testid="stMetricValue"]')?.innerText.trim() === value)
-           && !document.querySelector('.st-key-cancel-job')""", arg=value, timeout=JOB_TIMEOUT_MS)
 
 
 def table_percents(page) -> list[float]:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import keyed, wait_idle
+from tests.browser.helpers import keyed, wait_idle, wait_pruned
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SCREEN = {"width": 1280, "height": 720}
-JOB_TIMEOUT_MS = 240_000  # a step on a busy 2-core machine
 SIDEBAR = '[data-testid="stSidebar"]'
 CAPTION = '[data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"]'
 
@@ -24,14 +23,6 @@ def settle(page) -> None:
     wait_idle(page, 120_000)
     page.wait_for_timeout(300)  # a fragment's rerun may follow the page's own run
     wait_idle(page, 120_000)
-
-
-def wait_pruned(page, value: str) -> None:
-    """Until the sidebar card says ``value`` pruned and no job is running."""
-    page.wait_for_function(
-        """value => [...document.querySelectorAll('[data-testid="stSidebar"] [data-testid="stMetric"]')]
-             .some(m => m.innerText.includes('Weights pruned') && m.innerText.includes(value))
-           && !document.querySelector('.st-key-cancel-job')""", arg=value, timeout=JOB_TIMEOUT_MS)
 
 
 def open_weights(page, url: str) -> None:

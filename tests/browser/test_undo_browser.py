@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import keyed, wait_idle
-from tests.browser.test_projector_browser import RECORD_TOASTS, open_app, wait_pruned
+from tests.browser.helpers import keyed, wait_idle, wait_pruned
+from tests.browser.test_projector_browser import RECORD_TOASTS, open_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
