@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                                        {"PYTHONPATH": str(app_dir)}, app_dir=app_dir)
             for server in servers.values():
                 server.start()
-                if (server.app_dir / "ui" / "serve.py").is_file():  # the launcher's preload must not share round 1
+                if server.launched:  # the launcher's preload must not share round 1
                     cold_start.wait_ready(server, 0)
             measured = asyncio.run(measure(servers, args.sessions, args.rounds, args.press))
         finally:

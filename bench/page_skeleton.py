@@ -110,9 +110,10 @@ def write(folder: Path) -> Path:
     (folder / "prune.py").write_text(PRUNE.lstrip())
     for n in range(7):
         (folder / f"other_{n}.py").write_text("import streamlit as st\n\nst.title('Other page')\n")
-    full = {"fc1": {"nonzero": 235200, "total": 235200}, "fc2": {"nonzero": 30000, "total": 30000},
-            "fc3": {"nonzero": 1000, "total": 1000}}
-    (folder / "diagram.json").write_text(pio.to_json(network.diagram((784, 300, 100, 10), full, height=300)))
+    widths = (784, 300, 100, 10)  # the baseline a new student starts from, nothing pruned
+    full = {f"fc{n}": {"nonzero": inputs * outputs, "total": inputs * outputs}
+            for n, (inputs, outputs) in enumerate(zip(widths, widths[1:]), start=1)}
+    (folder / "diagram.json").write_text(pio.to_json(network.diagram(widths, full, height=300)))
     return folder
 
 

@@ -108,14 +108,14 @@ async def cancel_the_job(tabs: list[ws_client.Client], runs_dir: Path, owner: st
     for attempt in range(tries):
         if not active_runs(runs_dir, owner):
             return
-        holder = None if pressed else next((tab for tab in tabs if "Cancel" in tab.buttons and tab.progress), None)
-        if holder:
-            await holder.rerun(press="Cancel")
-            pressed = True
-            continue
-        await asyncio.sleep(min(0.2 * attempt, 2.0))
         if not pressed:
+            holder = next((tab for tab in tabs if "Cancel" in tab.buttons and tab.progress), None)
+            if holder:
+                await holder.rerun(press="Cancel")
+                pressed = True
+                continue
             await tabs[attempt % len(tabs)].rerun()
+        await asyncio.sleep(min(0.2 * attempt, 2.0))
     raise RuntimeError(f"the student's job was still queued or running after {tries} looks (Cancel pressed: {pressed})")
 
 

@@ -37,11 +37,15 @@ class Server:
         self.proc: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{self.port}"
 
+    @property
+    def launched(self) -> bool:
+        """True where the app has ``make run``'s launcher (its preload prints "Ready: ..." in the log); a checkout
+        from before the launcher (bench/page_open.py's "before") starts with plain ``streamlit run``."""
+        return (self.app_dir / "ui" / "serve.py").is_file()
+
     def start(self) -> str:
         with open(self.log_path, "a") as log:
-            # As ``make run`` starts it (its launcher preloads what pages share); a checkout from before the
-            # launcher (bench/page_open.py's "before") starts as it did then.
-            launcher = ["ui.serve", "127.0.0.1", str(self.port)] if (self.app_dir / "ui" / "serve.py").is_file() \
+            launcher = ["ui.serve", "127.0.0.1", str(self.port)] if self.launched \
                 else ["streamlit", "run", "app.py", "--server.address", "127.0.0.1", "--server.port", str(self.port)]
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", *launcher, "--server.headless", "true"],
