@@ -84,8 +84,8 @@ def accuracy_vs_sparsity(rows: Sequence[Mapping], baseline_accuracy: float | Non
                         marker={"size": 22, "symbol": "circle-open", "color": "#111111", "line": {"width": 3}})
     if baseline_accuracy is not None:
         # Named in the legend, not written on the chart, where the first points are.
-        # The shape add_hline makes, added directly: add_hline's subplot bookkeeping took a quarter of this
-        # figure's build, and the live chart is rebuilt on every poll of a running job.
+        # The shape add_hline makes, added directly: add_hline's subplot bookkeeping is slow, and the live chart
+        # is rebuilt on every poll of a running job.
         fig.add_shape(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=100 * baseline_accuracy,
                       y1=100 * baseline_accuracy, line={"color": PHASE_COLORS["before"], "dash": "dot"})
         fig.add_scatter(x=[None], y=[None], name="before pruning", mode="lines",
