@@ -62,7 +62,7 @@ def owner() -> str:
         st.session_state.session_secret = given if returning else session_keys.issue()
         st.session_state.session_returning = returning
         _guard_cookie(given if returning else "", "" if returning else st.session_state.session_secret)
-    # Once per secret: a page run asks for the owner dozens of times, and each answer is two hashes.
+    # Once per secret: a page run asks for the owner many times, and each answer is two hashes.
     secret, known = st.session_state.session_secret, st.session_state.get("session_owner")
     if not known or known[0] != secret:
         known = st.session_state.session_owner = (secret, session_keys.owner_id(secret))
